@@ -1,0 +1,75 @@
+# MediTrack — the two commands a newcomer needs: `make run` and `make test`. `make help` lists all.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+PORT ?= 8000
+
+# Settings used by checks that run outside pytest (pytest has its own defaults in pyproject.toml).
+CHECK_ENV := SECRET_KEY=$${SECRET_KEY:-check-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz} DEBUG=0 SECURE_SSL_REDIRECT=0
+# A production-like environment for `check --deploy`.
+DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	ALLOWED_HOSTS=meditrack.example.com SECURE_SSL_REDIRECT=1
+
+# Local development: DEBUG on, console email, CORS for a Vite dev server. Values in .env win.
+DEV_ENV := DEBUG=$${DEBUG:-1} PORT=$(PORT) PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
+	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend} \
+	CORS_ORIGINS=$${CORS_ORIGINS:-http://localhost:5173,http://127.0.0.1:5173}
+
+ifneq (,$(wildcard .env))
+include .env
+export
+endif
+
+.PHONY: help install run web worker beat migrate superuser test lint format check schema clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create .venv and install the pinned dependencies
+
+migrate: $(STAMP) ## Apply database migrations
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+
+run: migrate ## Start web + Celery worker + beat on the embedded default (http://127.0.0.1:$(PORT)/api/docs/)
+	@echo "MediTrack on http://127.0.0.1:$(PORT)/api/docs/  (Ctrl-C stops web, worker and beat)"
+	@$(DEV_ENV) bash -c 'trap "kill 0" EXIT; \
+		$(VENV)/bin/celery -A config worker --loglevel=info --pool=threads --concurrency=4 & \
+		$(VENV)/bin/celery -A config beat --loglevel=info & \
+		$(PY) manage.py runserver 127.0.0.1:$(PORT) & \
+		wait -n'
+
+superuser: $(STAMP) ## Create an admin account for /admin/
+	$(DEV_ENV) $(PY) manage.py createsuperuser
+
+lint: $(STAMP) ## Ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: $(STAMP) ## Django checks, migrations up to date, deploy check, OpenAPI schema validation
+	$(CHECK_ENV) $(PY) manage.py check --fail-level WARNING
+	$(CHECK_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+	$(CHECK_ENV) $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+schema: $(STAMP) ## Write the OpenAPI schema to schema.yml
+	$(CHECK_ENV) $(PY) manage.py spectacular --validate --fail-on-warn --file schema.yml
+
+test: lint check ## The whole suite, plus lint and Django's checks
+	$(PY) -m pytest
+
+clean: ## Remove local state (SQLite database, broker queue, beat schedule); keeps .venv
+	rm -rf var staticfiles

@@ -1,0 +1,47 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from accounts import services
+from accounts.models import Role, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "role", "is_verified_doctor", "assigned_doctor", "is_active", "date_joined")
+    list_filter = ("role", "is_verified_doctor", "is_active", "is_staff", "email_reminders_enabled")
+    search_fields = ("username", "email", "first_name", "last_name")
+    list_select_related = ("assigned_doctor",)
+    raw_id_fields = ("assigned_doctor",)
+    actions = ("verify_doctors", "unverify_doctors")
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (
+            "MediTrack",
+            {
+                "fields": (
+                    "role",
+                    "is_verified_doctor",
+                    "assigned_doctor",
+                    "phone",
+                    "date_of_birth",
+                    "timezone",
+                    "email_reminders_enabled",
+                    "email_digest_enabled",
+                )
+            },
+        ),
+    )
+
+    @admin.action(description="Verify selected doctor accounts")
+    def verify_doctors(self, request, queryset):
+        changed = services.doctors_set_verified(
+            doctor_ids=list(queryset.filter(role=Role.DOCTOR).values_list("pk", flat=True)), verified=True
+        )
+        self.message_user(request, f"{changed} doctor account(s) verified.", messages.SUCCESS)
+
+    @admin.action(description="Revoke verification of selected doctor accounts")
+    def unverify_doctors(self, request, queryset):
+        changed = services.doctors_set_verified(
+            doctor_ids=list(queryset.filter(role=Role.DOCTOR).values_list("pk", flat=True)), verified=False
+        )
+        self.message_user(request, f"{changed} doctor account(s) no longer verified.", messages.WARNING)

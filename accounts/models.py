@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from core.validators import reject_html, validate_phone, validate_timezone
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    DOCTOR = "doctor", "Doctor"
+
+
+class UserQuerySet(models.QuerySet):
+    def patients(self) -> UserQuerySet:
+        return self.filter(role=Role.PATIENT)
+
+    def verified_doctors(self) -> UserQuerySet:
+        return self.filter(role=Role.DOCTOR, is_verified_doctor=True, is_active=True)
+
+    def assigned_to(self, doctor: User) -> UserQuerySet:
+        """The patients who chose ``doctor``; none while the doctor is unverified."""
+        if not doctor.is_verified_doctor:
+            return self.none()
+        return self.filter(role=Role.PATIENT, assigned_doctor=doctor)
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+def visible_patients_q(user: User, *, field: str = "patient") -> Q:
+    """The rows a user may read, for a model whose owner is ``field``.
+
+    A patient reads their own rows; a verified doctor reads those of the patients who assigned
+    them; anyone else reads nothing. Every app's ``for_user()`` is built on this one rule.
+    """
+    if user.is_doctor:
+        if not user.is_verified_doctor:
+            return Q(pk__in=[])
+        return Q(**{f"{field}__assigned_doctor": user, f"{field}__role": Role.PATIENT})
+    return Q(**{field: user})
+
+
+class User(AbstractUser):
+    first_name = models.CharField("first name", max_length=150, blank=True, validators=[reject_html])
+    last_name = models.CharField("last name", max_length=150, blank=True, validators=[reject_html])
+    email = models.EmailField("email address", blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT, db_index=True)
+    phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
+    date_of_birth = models.DateField(null=True, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    assigned_doctor = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="patients",
+        limit_choices_to={"role": Role.DOCTOR},
+    )
+    is_verified_doctor = models.BooleanField(
+        "verified doctor",
+        default=False,
+        help_text="Set by an admin after checking a doctor's credentials. Only verified doctors "
+        "can be assigned and read patient data.",
+    )
+    email_reminders_enabled = models.BooleanField(default=True)
+    email_digest_enabled = models.BooleanField(default=False)
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="A user with that email already exists.",
+            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="accounts_user_role_valid"),
+            models.CheckConstraint(condition=~Q(assigned_doctor=models.F("id")), name="accounts_user_not_own_doctor"),
+        ]
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+    @property
+    def is_doctor(self) -> bool:
+        return self.role == Role.DOCTOR
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone or "UTC")
+
+    def local_now(self) -> datetime.datetime:
+        return timezone.now().astimezone(self.tzinfo)
+
+    def local_today(self) -> datetime.date:
+        return self.local_now().date()
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

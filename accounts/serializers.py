@@ -1,0 +1,98 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+
+from accounts.models import Role, User
+from accounts.selectors import username_for_login
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    assigned_doctor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = (
+            "id",
+            "username",
+            "email",
+            "role",
+            "first_name",
+            "last_name",
+            "phone",
+            "date_of_birth",
+            "timezone",
+            "email_reminders_enabled",
+            "email_digest_enabled",
+            "assigned_doctor",
+            "assigned_doctor_name",
+            "date_joined",
+        )
+        read_only_fields = ("id", "role", "assigned_doctor", "assigned_doctor_name", "date_joined")
+        extra_kwargs = {"email": {"required": True, "allow_blank": False}}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_assigned_doctor_name(self, user: User) -> str | None:
+        doctor = user.assigned_doctor
+        return doctor.display_name if doctor else None
+
+
+class RegisterSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, style={"input_type": "password"}, trim_whitespace=False)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.PATIENT)
+
+    class Meta:
+        model = User
+        fields = (
+            "username",
+            "email",
+            "password",
+            "role",
+            "phone",
+            "date_of_birth",
+            "timezone",
+            "first_name",
+            "last_name",
+        )
+        extra_kwargs = {"email": {"required": True, "allow_blank": False}}
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ("id", "username", "email", "first_name", "last_name", "phone", "date_of_birth", "timezone")
+        read_only_fields = fields
+
+
+class DoctorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ("id", "username", "first_name", "last_name")
+        read_only_fields = fields
+
+
+class AssignDoctorSerializer(serializers.Serializer):
+    assigned_doctor = serializers.IntegerField(allow_null=True, min_value=1)
+
+
+class AssignDoctorResultSerializer(serializers.Serializer):
+    assigned_doctor = serializers.IntegerField(allow_null=True)
+    assigned_doctor_name = serializers.CharField(allow_null=True)
+
+
+class LoginSerializer(TokenObtainPairSerializer):
+    """``username`` may also be the account's email."""
+
+    default_error_messages = {"no_active_account": "Invalid username/email or password."}
+
+    def validate(self, attrs):
+        attrs[self.username_field] = username_for_login(attrs[self.username_field])
+        return super().validate(attrs)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField()

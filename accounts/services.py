@@ -1,0 +1,109 @@
+"""Write use cases for accounts. Views call these; each owns its transaction."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import Role, User
+
+EMAIL_TAKEN = "A user with that email already exists."
+PROFILE_FIELDS = (
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "date_of_birth",
+    "timezone",
+    "email_reminders_enabled",
+    "email_digest_enabled",
+)
+
+
+def _ensure_email_free(email: str, *, exclude_pk: int | None = None) -> None:
+    taken = User.objects.filter(email__iexact=email)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if email and taken.exists():
+        raise ValidationError({"email": [EMAIL_TAKEN]})
+
+
+def _save_or_conflict(user: User) -> None:
+    """Save; the database's case-insensitive unique index is the final word on emails."""
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        if "email" in str(exc).lower():
+            raise ValidationError({"email": [EMAIL_TAKEN]}) from None
+        if "username" in str(exc).lower():
+            raise ValidationError({"username": ["A user with that username already exists."]}) from None
+        raise
+
+
+def _validate_birth_date(date_of_birth: datetime.date | None, *, user: User) -> None:
+    if date_of_birth and date_of_birth > user.local_today():
+        raise ValidationError({"date_of_birth": ["Date of birth cannot be in the future."]})
+
+
+def user_register(*, username: str, email: str, password: str, role: str = Role.PATIENT, **profile: Any) -> User:
+    """Create an account. Doctors start unverified until an admin verifies them."""
+    user = User(username=username, email=User.objects.normalize_email(email), role=role, **profile)
+    _validate_birth_date(user.date_of_birth, user=user)
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    _ensure_email_free(user.email)
+    user.set_password(password)
+    _save_or_conflict(user)
+    return user
+
+
+def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
+    """Change the editable profile fields; role, assignment and dates never change here."""
+    for field, value in data.items():
+        if field not in PROFILE_FIELDS:
+            raise ValueError(f"{field} is not an editable profile field")
+        setattr(user, field, value)
+    if "email" in data:
+        user.email = User.objects.normalize_email(user.email)
+        _ensure_email_free(user.email, exclude_pk=user.pk)
+    _validate_birth_date(user.date_of_birth, user=user)
+    _save_or_conflict(user)
+    return user
+
+
+def patient_assign_doctor(*, patient: User, doctor_id: int | None) -> User:
+    """Set (or clear, with ``None``) a patient's doctor. Only a verified doctor is accepted."""
+    doctor = None
+    if doctor_id is not None:
+        doctor = User.objects.verified_doctors().filter(pk=doctor_id).first()
+        if doctor is None:
+            raise ValidationError({"assigned_doctor": ["Choose a verified doctor account."]})
+    patient.assigned_doctor = doctor
+    patient.save(update_fields=["assigned_doctor"])
+    return patient
+
+
+def doctors_set_verified(*, doctor_ids: list[int], verified: bool) -> int:
+    """Admin action: (un)verify doctor accounts. Returns how many changed."""
+    return User.objects.filter(pk__in=doctor_ids, role=Role.DOCTOR).update(is_verified_doctor=verified)
+
+
+def refresh_token_revoke(*, user: User, refresh: str) -> None:
+    """Log out: blacklist one of this user's refresh tokens."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError:
+        raise ValidationError({"refresh": ["Token is invalid or expired."]}) from None
+    if str(token.get("user_id")) != str(user.pk):
+        raise ValidationError({"refresh": ["Token is invalid or expired."]})
+    token.blacklist()

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("register/", views.RegisterView.as_view(), name="register"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("token/refresh/", views.RefreshView.as_view(), name="token-refresh"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("patients/", views.PatientListViewSet.as_view({"get": "list"}), name="patient-list"),
+    path("doctors/", views.DoctorListViewSet.as_view({"get": "list"}), name="doctor-list"),
+    path("assign-doctor/", views.AssignDoctorView.as_view(), name="assign-doctor"),
+]

@@ -1,0 +1,150 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from accounts import selectors, services
+from accounts.models import User
+from accounts.permissions import IsPatient, IsVerifiedDoctor
+from accounts.serializers import (
+    AssignDoctorResultSerializer,
+    AssignDoctorSerializer,
+    DoctorSerializer,
+    LoginSerializer,
+    PatientSerializer,
+    ProfileSerializer,
+    RefreshInputSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+)
+from core.ratelimit import enforce_rate_limit
+
+_RATE_LIMITED = OpenApiResponse(description="Too many requests from this address; see Retry-After.")
+
+
+@extend_schema(tags=["auth"])
+class RegisterView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Create an account",
+        request=RegisterSerializer,
+        responses={201: ProfileSerializer, 400: OpenApiResponse(description="Validation errors."), 429: _RATE_LIMITED},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        enforce_rate_limit(request, group="register")
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_register(**serializer.validated_data)
+        return Response(ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["auth"])
+class LoginView(TokenObtainPairView):
+    serializer_class = LoginSerializer
+
+    @extend_schema(
+        summary="Log in with username (or email) and password",
+        responses={200: TokenPairSerializer, 401: OpenApiResponse(description="Bad credentials."), 429: _RATE_LIMITED},
+        auth=[],
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        enforce_rate_limit(request, group="login")
+        return super().post(request, *args, **kwargs)
+
+
+@extend_schema(tags=["auth"])
+class RefreshView(TokenRefreshView):
+    @extend_schema(
+        summary="Exchange a refresh token for a new pair (the old refresh token is revoked)",
+        request=RefreshInputSerializer,
+        responses={200: TokenPairSerializer, 401: OpenApiResponse(description="Invalid, used or revoked token.")},
+        auth=[],
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+@extend_schema(tags=["auth"])
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Log out: revoke a refresh token",
+        request=RefreshInputSerializer,
+        responses={205: OpenApiResponse(description="Token revoked."), 400: OpenApiResponse(description="Bad token.")},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.refresh_token_revoke(user=request.user, refresh=serializer.validated_data["refresh"])
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class ProfileView(generics.RetrieveUpdateAPIView):
+    serializer_class = ProfileSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_object(self):
+        return self.request.user
+
+    def perform_update(self, serializer: ProfileSerializer) -> None:
+        services.user_update_profile(user=serializer.instance, data=serializer.validated_data)
+
+
+@extend_schema(tags=["auth"], summary="The patients who assigned me (doctors)")
+class PatientListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = PatientSerializer
+    permission_classes = [IsVerifiedDoctor]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return User.objects.none()
+        return selectors.doctor_patients(doctor=self.request.user)
+
+
+@extend_schema(tags=["auth"], summary="Verified doctors a patient can assign")
+class DoctorListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = DoctorSerializer
+    permission_classes = [IsPatient]
+
+    def get_queryset(self):
+        return selectors.verified_doctors()
+
+
+@extend_schema(tags=["auth"])
+class AssignDoctorView(APIView):
+    permission_classes = [IsPatient]
+
+    @extend_schema(
+        summary="Choose (or clear) my doctor",
+        request=AssignDoctorSerializer,
+        responses={200: AssignDoctorResultSerializer},
+    )
+    def put(self, request: Request) -> Response:
+        serializer = AssignDoctorSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = services.patient_assign_doctor(
+            patient=request.user, doctor_id=serializer.validated_data["assigned_doctor"]
+        )
+        doctor = patient.assigned_doctor
+        return Response(
+            {
+                "assigned_doctor": doctor.pk if doctor else None,
+                "assigned_doctor_name": doctor.display_name if doctor else None,
+            }
+        )
+
+    @extend_schema(
+        summary="Choose (or clear) my doctor",
+        request=AssignDoctorSerializer,
+        responses={200: AssignDoctorResultSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        return self.put(request)

@@ -1,0 +1,78 @@
+"""Request plumbing for the API: optional trailing slashes and JSON-only errors under /api/."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import get_urlconf, is_valid_path
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+_REASONS = {
+    400: "Bad request.",
+    403: "You do not have permission to perform this action.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    500: "Internal server error.",
+}
+
+
+def allow_html(response: HttpResponse) -> HttpResponse:
+    """Mark an intentionally HTML response under /api/ (e.g. the dose-confirmation page)."""
+    response.meditrack_allow_html = True
+    return response
+
+
+class ApiOptionalTrailingSlashMiddleware:
+    """Every /api/ path answers with and without its trailing slash, for every method.
+
+    Instead of redirecting (which would turn a POST into a GET), the path is rewritten before
+    URL resolution when only the slashed form exists.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if path.startswith(API_PREFIX) and not path.endswith("/"):
+            urlconf = getattr(request, "urlconf", get_urlconf())
+            if not is_valid_path(path, urlconf) and is_valid_path(f"{path}/", urlconf):
+                request.path_info = f"{path}/"
+                request.path = f"{request.path}/"
+        return self.get_response(request)
+
+
+class ApiJsonErrorsMiddleware:
+    """Errors under /api/ are JSON, never an HTML page (not even Django's debug pages)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path_info.startswith(API_PREFIX)
+            and response.status_code >= 400
+            and not getattr(response, "meditrack_allow_html", False)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            detail = _REASONS.get(response.status_code, response.reason_phrase or "Error.")
+            json_response = JsonResponse({"detail": detail}, status=response.status_code)
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    json_response[header] = response[header]
+            return json_response
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not request.path_info.startswith(API_PREFIX):
+            return None
+        if isinstance(exception, (Http404, PermissionDenied, SuspiciousOperation)):
+            return None  # Django turns these into 404/403/400; __call__ makes them JSON.
+        logger.exception("Unhandled error on %s %s", request.method, request.path_info)
+        return JsonResponse({"detail": _REASONS[500]}, status=500)

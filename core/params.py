@@ -1,0 +1,36 @@
+"""Strict query-parameter parsing: a bad value is a 400 with a message, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.request import Request
+
+
+def validate_query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def days_serializer(*, default: int | None, maximum: int, name: str = "DaysQuery") -> type:
+    """A query serializer with one ``days`` integer in ``1..maximum``."""
+    field = serializers.IntegerField(
+        min_value=1,
+        max_value=maximum,
+        required=False,
+        default=default,
+        allow_null=default is None,
+        help_text=f"Window in days, 1–{maximum}"
+        + (f" (default {default})." if default else " (all time when omitted)."),
+    )
+    return type(name, (serializers.Serializer,), {"days": field})
+
+
+class PatientQuerySerializer(serializers.Serializer):
+    patient = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Doctors: the id of an assigned patient whose data to read.",
+    )

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.models import visible_patients_q
+from core.validators import reject_html
+
+
+class Frequency(models.TextChoices):
+    ONCE_DAILY = "once_daily", "Once daily"
+    TWICE_DAILY = "twice_daily", "Twice daily"
+    THREE_TIMES_DAILY = "three_times_daily", "Three times daily"
+    AS_NEEDED = "as_needed", "As needed"
+    CUSTOM = "custom", "Custom schedule"
+
+
+# Local (patient time zone) "HH:MM" times for the fixed frequencies.
+FIXED_TIMES: dict[str, tuple[str, ...]] = {
+    Frequency.ONCE_DAILY: ("08:00",),
+    Frequency.TWICE_DAILY: ("08:00", "20:00"),
+    Frequency.THREE_TIMES_DAILY: ("08:00", "14:00", "20:00"),
+    Frequency.AS_NEEDED: (),
+}
+
+
+class MedicationQuerySet(models.QuerySet):
+    def for_user(self, user) -> MedicationQuerySet:
+        return self.filter(visible_patients_q(user))
+
+
+class Medication(models.Model):
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="medications")
+    name = models.CharField(max_length=200, validators=[reject_html])
+    dosage = models.CharField(max_length=100, validators=[reject_html])
+    frequency = models.CharField(max_length=32, choices=Frequency.choices)
+    custom_schedule = models.JSONField(default=list, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True, max_length=2000, validators=[reject_html])
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MedicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [
+            models.Index(fields=["patient", "-created_at"], name="med_patient_created_idx"),
+            models.Index(fields=["patient", "is_active", "start_date"], name="med_patient_active_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="medication_end_after_start",
+            ),
+            models.CheckConstraint(condition=Q(frequency__in=Frequency.values), name="medication_frequency_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.dosage}"
+
+    @property
+    def reminder_times(self) -> list[str]:
+        """The local "HH:MM" times at which reminders fire."""
+        if self.frequency == Frequency.CUSTOM:
+            return sorted(self.custom_schedule or [])
+        return list(FIXED_TIMES.get(self.frequency, ()))
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    TAKEN = "taken", "Taken"
+    SKIPPED = "skipped", "Skipped"
+    MISSED = "missed", "Missed"
+    FAILED = "failed", "Failed"
+
+
+class ReminderKind(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled dose"
+    LOGGED = "logged", "Logged dose (as needed / unscheduled)"
+
+
+class ReminderQuerySet(models.QuerySet):
+    def for_user(self, user) -> ReminderQuerySet:
+        return self.filter(visible_patients_q(user))
+
+
+class Reminder(models.Model):
+    """One dose: a scheduled reminder (unique per medication and time) or a logged dose."""
+
+    medication = models.ForeignKey(Medication, on_delete=models.CASCADE, related_name="reminders")
+    # Denormalised owner: scoping and per-patient aggregation without a join.
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=16, choices=ReminderKind.choices, default=ReminderKind.SCHEDULED)
+    scheduled_for = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-scheduled_for", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["medication", "scheduled_for"],
+                condition=Q(kind="scheduled"),
+                name="reminder_one_per_scheduled_dose",
+            ),
+            models.CheckConstraint(condition=Q(status__in=ReminderStatus.values), name="reminder_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"], name="reminder_status_due_idx"),
+            models.Index(fields=["patient", "-scheduled_for"], name="reminder_patient_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.pk} ({self.status})"
