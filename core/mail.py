@@ -1,0 +1,58 @@
+"""The one adapter for outgoing email: templated plain text + HTML through Django's backend.
+
+Templates come in pairs, ``<name>.txt`` (wrap it in ``{% autoescape off %}``) and ``<name>.html``
+(autoescaped: every user value is escaped). Configure the transport with ``EMAIL_*`` settings;
+tests point it at a local SMTP server.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.template.loader import render_to_string
+
+
+class EmailDeliveryError(Exception):
+    """Sending failed. ``permanent`` is True when retrying cannot help (e.g. address refused)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def open_connection() -> BaseEmailBackend:
+    """A reusable backend connection, for sending a batch over one SMTP session."""
+    return get_connection(fail_silently=False)
+
+
+def render_email(*, template: str, context: dict[str, Any]) -> tuple[str, str]:
+    return render_to_string(f"{template}.txt", context), render_to_string(f"{template}.html", context)
+
+
+def send_templated_email(
+    *,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    connection: BaseEmailBackend | None = None,
+) -> None:
+    text, html = render_email(template=template, context=context)
+    message = EmailMultiAlternatives(
+        subject=subject.replace("\n", " ").replace("\r", " "),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        connection=connection,
+    )
+    message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
+        raise EmailDeliveryError(type(exc).__name__, permanent=True) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise EmailDeliveryError(type(exc).__name__) from exc
