@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import services
-from accounts.models import Role, User
+from accounts.models import DataAccessLog, Role, User
 
 
 @admin.register(User)
@@ -45,3 +45,23 @@ class UserAdmin(DjangoUserAdmin):
             doctor_ids=list(queryset.filter(role=Role.DOCTOR).values_list("pk", flat=True)), verified=False
         )
         self.message_user(request, f"{changed} doctor account(s) no longer verified.", messages.WARNING)
+
+
+@admin.register(DataAccessLog)
+class DataAccessLogAdmin(admin.ModelAdmin):
+    """Read-only: an audit trail is never edited."""
+
+    list_display = ("accessed_at", "doctor_name", "patient", "resource")
+    list_filter = ("resource", "accessed_at")
+    search_fields = ("doctor_name", "doctor__username", "patient__username", "patient__email")
+    list_select_related = ("patient",)
+    date_hierarchy = "accessed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -109,3 +109,32 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+
+class AccessResource(models.TextChoices):
+    MEDICATIONS = "medications", "Medications"
+    SYMPTOMS = "symptoms", "Symptoms"
+    MOODS = "moods", "Moods"
+    DASHBOARD = "dashboard", "Dashboard"
+    ADHERENCE = "adherence", "Adherence"
+    INSIGHTS = "insights", "AI insights"
+    REPORT = "report", "Health report"
+    OVERVIEW = "overview", "Patient overview"
+
+
+class DataAccessLog(models.Model):
+    """A doctor read a patient's data: who, whose, what kind, when. Never the data itself."""
+
+    doctor = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="data_reads")
+    # Kept as written so the log still names the reader after the account is gone.
+    doctor_name = models.CharField(max_length=300)
+    patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_log")
+    resource = models.CharField(max_length=32, choices=AccessResource.choices)
+    accessed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-accessed_at", "-id")
+        indexes = [models.Index(fields=["patient", "-accessed_at"], name="accesslog_patient_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.doctor_name} read {self.resource} of patient {self.patient_id}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
-from accounts.models import User
+from accounts.models import DataAccessLog, User
 
 UNVERIFIED_DOCTOR = "Your doctor account is awaiting verification by an administrator."
 
@@ -49,3 +49,7 @@ def subject_patient(*, user: User, patient_id: int | None, required_for_doctor: 
     if patient_id is not None and patient_id != user.pk:
         raise NotFound("Patient not found.")
     return user
+
+
+def patient_access_log(*, patient: User) -> QuerySet[DataAccessLog]:
+    return DataAccessLog.objects.filter(patient=patient).order_by("-accessed_at", "-id")

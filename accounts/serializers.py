@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
-from accounts.models import Role, User
+from accounts.models import DataAccessLog, Role, User
 from accounts.selectors import username_for_login
 
 
@@ -96,3 +96,10 @@ class TokenPairSerializer(serializers.Serializer):
 
 class RefreshInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
+
+
+class AccessLogSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DataAccessLog
+        fields = ("doctor_id", "doctor_name", "resource", "accessed_at")
+        read_only_fields = fields

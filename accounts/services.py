@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import Role, User
+from accounts.models import DataAccessLog, Role, User
 
 EMAIL_TAKEN = "A user with that email already exists."
 PROFILE_FIELDS = (
@@ -107,3 +109,16 @@ def refresh_token_revoke(*, user: User, refresh: str) -> None:
     if str(token.get("user_id")) != str(user.pk):
         raise ValidationError({"refresh": ["Token is invalid or expired."]})
     token.blacklist()
+
+
+def doctor_access_record(*, doctor: User, patient_ids: Iterable[int], resource: str) -> None:
+    """Audit trail: note that ``doctor`` read ``resource`` of these patients (one row each)."""
+    if not doctor.is_doctor:
+        return
+    now = timezone.now()
+    DataAccessLog.objects.bulk_create(
+        DataAccessLog(
+            doctor=doctor, doctor_name=doctor.display_name, patient_id=pid, resource=resource, accessed_at=now
+        )
+        for pid in sorted(set(patient_ids))
+    )

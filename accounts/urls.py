@@ -10,5 +10,6 @@ urlpatterns = [
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("patients/", views.PatientListViewSet.as_view({"get": "list"}), name="patient-list"),
     path("doctors/", views.DoctorListViewSet.as_view({"get": "list"}), name="doctor-list"),
+    path("access-log/", views.AccessLogViewSet.as_view({"get": "list"}), name="access-log"),
     path("assign-doctor/", views.AssignDoctorView.as_view(), name="assign-doctor"),
 ]

@@ -7,9 +7,10 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import selectors, services
-from accounts.models import User
+from accounts.models import DataAccessLog, User
 from accounts.permissions import IsPatient, IsVerifiedDoctor
 from accounts.serializers import (
+    AccessLogSerializer,
     AssignDoctorResultSerializer,
     AssignDoctorSerializer,
     DoctorSerializer,
@@ -116,6 +117,17 @@ class DoctorListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.verified_doctors()
+
+
+@extend_schema(tags=["auth"], summary="Who read my data: every doctor read, newest first (patients)")
+class AccessLogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = AccessLogSerializer
+    permission_classes = [IsPatient]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return DataAccessLog.objects.none()
+        return selectors.patient_access_log(patient=self.request.user)
 
 
 @extend_schema(tags=["auth"])

@@ -32,3 +32,22 @@ def test_docs_pages_load_assets_from_the_app(anon, path):
     assert sources, "the page loads scripts or styles"
     assert all(not s.startswith(("http://", "https://", "//")) for s in sources), sources
     assert any("/static/drf_spectacular_sidecar/" in s for s in sources)
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_satisfy_the_content_security_policy(anon, path):
+    response = anon.get(path)
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    html = response.content.decode()
+    # every script is a file from the app: no inline script that the policy would block
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
+
+
+def test_swagger_init_script_is_served_by_the_app(anon):
+    html = anon.get("/api/docs/").content.decode()
+    init = [s for s in re.findall(r'<script src="([^"]+)"', html) if "sidecar" not in s]
+    assert init, html
+    response = anon.get(init[0].replace("&amp;", "&"))
+    assert response.status_code == 200
+    assert b"SwaggerUIBundle" in response.content
