@@ -103,25 +103,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (and rate-limit counters) -------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+_LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "meditrack"}
 if REDIS_URL:
+    # Redis, failing over to this process's memory while Redis is down (core/cache.py).
     CACHES = {
         "default": {
+            "BACKEND": "core.cache.FailoverCache",
+            "OPTIONS": {"PRIMARY": "redis", "FALLBACK": "local", "COOLDOWN": 10},
+        },
+        "redis": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "meditrack",
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
-            },
-        }
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        },
+        "local": _LOCAL_CACHE,
     }
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "meditrack",
-        }
-    }
+    CACHES = {"default": _LOCAL_CACHE}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -6,7 +6,8 @@ import logging
 import uuid
 
 from celery import current_app
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 
 logger = logging.getLogger(__name__)
@@ -19,11 +20,13 @@ def check_database() -> None:
 
 
 def check_cache() -> None:
+    # Behind the failover cache, report on Redis itself, not on the in-process fallback.
+    target = caches["redis"] if "redis" in settings.CACHES else caches["default"]
     key = f"health:{uuid.uuid4().hex}"
-    cache.set(key, "1", timeout=5)
-    if cache.get(key) != "1":
+    target.set(key, "1", timeout=5)
+    if target.get(key) != "1":
         raise RuntimeError("cache did not return the value it was given")
-    cache.delete(key)
+    target.delete(key)
 
 
 def check_broker() -> None:

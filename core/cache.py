@@ -1,0 +1,100 @@
+"""A cache that survives its server: Redis first, this process's memory while Redis is down.
+
+When a call to the primary cache fails (Redis stopped, or frozen and timing out), the failure
+opens a short circuit: for ``COOLDOWN`` seconds every call goes straight to the fallback, so a dead
+Redis costs one timeout per process per cooldown instead of one per call. Requests keep being
+served (a cache miss is only slower) and rate-limit counters keep counting, per process, until
+Redis answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.core.cache import caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+
+logger = logging.getLogger(__name__)
+
+try:  # the errors a Redis client raises when its server is gone or silent
+    from django_redis.exceptions import ConnectionInterrupted
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    PRIMARY_ERRORS: tuple[type[BaseException], ...] = (
+        ConnectionInterrupted,
+        RedisConnectionError,
+        RedisTimeoutError,
+        OSError,
+    )
+except ImportError:  # pragma: no cover - django-redis is a pinned dependency
+    PRIMARY_ERRORS = (OSError,)
+
+_state_lock = threading.Lock()
+_down_until: dict[str, float] = {}
+
+
+class FailoverCache(BaseCache):
+    def __init__(self, location: str, params: dict[str, Any]) -> None:
+        super().__init__(params)
+        options = params.get("OPTIONS", {})
+        self.primary = options["PRIMARY"]
+        self.fallback = options["FALLBACK"]
+        self.cooldown = float(options.get("COOLDOWN", 10))
+
+    def primary_is_down(self) -> bool:
+        return time.monotonic() < _down_until.get(self.primary, 0.0)
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        if not self.primary_is_down():
+            try:
+                return getattr(caches[self.primary], method)(*args, **kwargs)
+            except PRIMARY_ERRORS as exc:
+                with _state_lock:
+                    _down_until[self.primary] = time.monotonic() + self.cooldown
+                logger.warning("cache %r unavailable (%s); using %r", self.primary, type(exc).__name__, self.fallback)
+        return getattr(caches[self.fallback], method)(*args, **kwargs)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set", key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", key, version)
+
+    def get_many(self, keys, version=None):
+        return self._call("get_many", keys, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set_many", data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call("delete_many", keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", key, version)
+
+    def incr(self, key, delta=1, version=None):
+        return self._call("incr", key, delta, version)
+
+    def decr(self, key, delta=1, version=None):
+        return self._call("decr", key, delta, version)
+
+    def clear(self):
+        caches[self.fallback].clear()
+        return self._call("clear")
+
+    def close(self, **kwargs):
+        for alias in (self.primary, self.fallback):
+            caches[alias].close(**kwargs)
