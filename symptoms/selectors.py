@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Count, Max, Min, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models.functions import Collate, Lower
 
 from accounts.models import User
 from medications.models import Medication
@@ -31,6 +32,13 @@ def window_dates(*, patient: User, days: int) -> tuple[datetime.date, datetime.d
 
 def _each_day(start: datetime.date, end: datetime.date) -> list[datetime.date]:
     return [start + datetime.timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def _display_name() -> Min:
+    """The label of a case-insensitive group of names: the byte-wise smallest spelling, so
+    "Headache" wins over "headache" whatever the database's collation."""
+    binary = "C" if connection.vendor == "postgresql" else "BINARY"
+    return Min(Collate("name", binary))
 
 
 def _one_decimal(value: float | None) -> float | None:
@@ -83,7 +91,7 @@ def symptom_summary(
         rows.annotate(key=Lower("name"))
         .values("key")
         .annotate(
-            symptom_name=Min("name"),
+            symptom_name=_display_name(),
             count=Count("id"),
             avg_severity=Avg("severity"),
             last_occurrence=Max("date"),
@@ -129,7 +137,7 @@ def common_symptoms(
         Symptom.objects.filter(patient=patient, date__gte=start, date__lte=end)
         .annotate(key=Lower("name"))
         .values("key")
-        .annotate(name=Min("name"), count=Count("id"))
+        .annotate(name=_display_name(), count=Count("id"))
         .order_by("-count", "key")[:limit]
     )
 
