@@ -95,6 +95,7 @@ class _ChartDatasetSerializer(serializers.Serializer):
     borderColor = serializers.CharField(required=False)  # Chart.js key
     backgroundColor = serializers.CharField(required=False)  # Chart.js key
     tension = serializers.FloatField(required=False)
+    spanGaps = serializers.BooleanField(required=False)  # Chart.js key: draw the line across empty days
 
 
 class _ChartSerializer(serializers.Serializer):
