@@ -196,6 +196,9 @@ def build_health_report(*, data: dict[str, Any], insight: dict[str, Any] | None 
 
     if data["symptoms"]:
         flow.append(Paragraph("Symptom log", _H2))
+        if data["symptom_total"] > len(data["symptoms"]):
+            shown = len(data["symptoms"])
+            flow.append(_para(f"The latest {shown} of {data['symptom_total']} entries in this period.", _MUTED))
         rows = [[s["date"].isoformat(), s["name"], f"{s['severity']}/10", s["notes"]] for s in data["symptoms"]]
         flow.append(
             _table(

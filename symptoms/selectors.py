@@ -275,6 +275,7 @@ def report_data(*, patient: User, days: int) -> dict[str, Any]:
         .values("date", "name", "severity", "notes")[:REPORT_SYMPTOM_LIMIT]
     )
     symptoms = list(latest)[::-1]  # oldest first in the log
+    summary = symptom_summary(patient=patient, window=(start, end))
     return {
         "patient": patient,
         "start": start,
@@ -283,7 +284,8 @@ def report_data(*, patient: User, days: int) -> dict[str, Any]:
         "medications": list(current_medications(patient=patient).values("name", "dosage", "frequency", "start_date")),
         "adherence": adherence_summary(patient=patient, days=days),
         "symptoms": symptoms,
-        "summary": symptom_summary(patient=patient, window=(start, end)),
+        "symptom_total": sum(row["count"] for row in summary),
+        "summary": summary,
         "daily_severity": symptom_daily_severity(patient=patient, start=start, end=end),
         "mood": mood_stats(patient=patient, start=start, end=end),
     }

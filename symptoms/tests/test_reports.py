@@ -2,6 +2,8 @@ import datetime
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -114,3 +116,28 @@ def test_doctor_access(doctor_client, tricky_patient, other_patient):
 
 def test_anonymous_is_401(anon):
     assert anon.get(URL).status_code == 401
+
+
+def test_long_symptom_logs_are_capped_and_say_so(patient, patient_client, monkeypatch):
+    monkeypatch.setattr(selectors, "REPORT_SYMPTOM_LIMIT", 3)
+    for severity in range(1, 6):
+        SymptomFactory(patient=patient, severity=severity)
+    text = pdf_text(patient_client.get(URL, {"days": 7}).content)
+    assert "The latest 3 of 5 entries in this period." in text
+
+
+def test_report_query_count_does_not_grow(patient, patient_client):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert patient_client.get(URL, {"days": 30}).status_code == 200
+        return len(captured)
+
+    MedicationFactory(patient=patient)
+    SymptomFactory(patient=patient)
+    MoodFactory(patient=patient)
+    first = count()
+    for offset in range(1, 25):
+        MedicationFactory(patient=patient)
+        SymptomFactory(patient=patient, date=patient.local_today() - datetime.timedelta(days=offset))
+        MoodFactory(patient=patient, date=patient.local_today() - datetime.timedelta(days=offset))
+    assert count() == first
