@@ -291,6 +291,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks; each app's tasks are added here as they arrive.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE["weekly-digests"] = {
+    # Finds patients whose local time is Sunday 09:00 (plus a catch-up window) and sends once.
+    "task": "symptoms.tasks.dispatch_weekly_digests",
+    "schedule": timedelta(minutes=15),
+}
 
 # --- AI insights ----------------------------------------------------------------------------
 GEMINI_API_KEY = env_str("GEMINI_API_KEY")

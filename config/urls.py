@@ -2,10 +2,19 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from symptoms import urls as symptoms_urls
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("core.urls")),
+    # The doctor's patient overview reads symptoms and moods, so it lives in the symptoms app
+    # (accounts must not import symptoms); it must come before the accounts include.
+    path("api/auth/patients/<int:pk>/", include(symptoms_urls.overview_urlpatterns)),
     path("api/auth/", include("accounts.urls")),
+    path("api/symptoms/", include(symptoms_urls.symptom_urlpatterns)),
+    path("api/moods/", include(symptoms_urls.mood_urlpatterns)),
+    path("api/dashboard/", include(symptoms_urls.dashboard_urlpatterns)),
+    path("api/reports/export/", include(symptoms_urls.report_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"), name="redoc"),

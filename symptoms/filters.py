@@ -1,0 +1,63 @@
+"""Query-string filters for symptom and mood lists. A malformed value is a 400, never ignored."""
+
+from __future__ import annotations
+
+from django import forms
+from django_filters import rest_framework as filters
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+
+from symptoms.models import Mood, Symptom
+
+
+class IntegerFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class _DateRangeFilterSet(filters.FilterSet):
+    date = filters.DateFilter(field_name="date", help_text="Exactly this date (YYYY-MM-DD).")
+    date_after = filters.DateFilter(field_name="date", lookup_expr="gte", help_text="On or after (YYYY-MM-DD).")
+    date_before = filters.DateFilter(field_name="date", lookup_expr="lte", help_text="On or before (YYYY-MM-DD).")
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        if valid:
+            after = self.form.cleaned_data.get("date_after")
+            before = self.form.cleaned_data.get("date_before")
+            if after and before and after > before:
+                self.form.add_error("date_before", "date_before must not be earlier than date_after.")
+                return False
+        return valid
+
+
+class SymptomFilter(_DateRangeFilterSet):
+    name = filters.CharFilter(field_name="name", lookup_expr="iexact", help_text="Symptom name, any case.")
+    severity = IntegerFilter(field_name="severity", min_value=1, max_value=10, help_text="Severity 1–10.")
+
+    class Meta:
+        model = Symptom
+        fields = ("name", "severity", "date", "date_after", "date_before")
+
+
+class MoodFilter(_DateRangeFilterSet):
+    mood = IntegerFilter(field_name="mood", min_value=1, max_value=5, help_text="Mood level 1–5.")
+
+    class Meta:
+        model = Mood
+        fields = ("mood", "date", "date_after", "date_before")
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """DRF's ordering filter, but an unknown field is a 400 instead of being silently ignored."""
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if raw:
+            allowed = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}
+            requested = [term.strip() for term in raw.split(",") if term.strip()]
+            unknown = [term for term in requested if term.lstrip("-") not in allowed]
+            if unknown or not requested:
+                raise ValidationError(
+                    {self.ordering_param: [f"Order by one of: {', '.join(sorted(allowed))} (prefix - to reverse)."]}
+                )
+        return super().get_ordering(request, queryset, view)

@@ -1,0 +1,291 @@
+"""Read use cases and aggregations for symptoms, moods, the dashboard and the reports.
+
+Every aggregation runs in the database; Python only fills the days of a window that had no rows
+(a loop over dates, never over rows). "Today" is always the patient's own local date.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import Avg, Count, Max, Min, Q, QuerySet
+from django.db.models.functions import Collate, Lower
+
+from accounts.models import User
+from medications.models import Medication
+from medications.selectors import adherence_summary
+from symptoms.models import Mood, MoodLevel, Symptom
+
+COMMON_SYMPTOMS_LIMIT = 5
+RECENT_SYMPTOMS_LIMIT = 20
+RECENT_MOODS_LIMIT = 30
+REPORT_SYMPTOM_LIMIT = 500
+
+
+def window_dates(*, patient: User, days: int) -> tuple[datetime.date, datetime.date]:
+    """First and last local date of a ``days``-long window that ends with the patient's today."""
+    end = patient.local_today()
+    return end - datetime.timedelta(days=days - 1), end
+
+
+def _each_day(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    return [start + datetime.timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def _display_name() -> Min:
+    """The label of a case-insensitive group of names: the byte-wise smallest spelling, so
+    "Headache" wins over "headache" whatever the database's collation."""
+    binary = "C" if connection.vendor == "postgresql" else "BINARY"
+    return Min(Collate("name", binary))
+
+
+def _one_decimal(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+# --- Medications the reports need -------------------------------------------------------------
+
+
+def current_medications(*, patient: User) -> QuerySet[Medication]:
+    """Active medications whose date range covers the patient's local today."""
+    today = patient.local_today()
+    return (
+        Medication.objects.filter(patient=patient, is_active=True, start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .order_by("name", "id")
+    )
+
+
+# --- Symptoms ---------------------------------------------------------------------------------
+
+
+def visible_medication(*, user: User, medication_id: int, patient: User | None) -> Medication | None:
+    """A medication the user may read (their own, or an assigned patient's), narrowed to
+    ``patient`` when given; None otherwise."""
+    medications = Medication.objects.for_user(user).filter(pk=medication_id)
+    if patient is not None:
+        medications = medications.filter(patient=patient)
+    return medications.first()
+
+
+def symptoms_for_medication(*, queryset: QuerySet[Symptom], medication: Medication) -> QuerySet[Symptom]:
+    return queryset.filter(patient_id=medication.patient_id, related_medications=medication)
+
+
+def symptom_last_seven_days(*, queryset: QuerySet[Symptom], patient: User) -> QuerySet[Symptom]:
+    start, end = window_dates(patient=patient, days=7)
+    return queryset.filter(patient=patient, date__gte=start, date__lte=end)
+
+
+def symptom_summary(
+    *, patient: User, window: tuple[datetime.date, datetime.date] | None = None
+) -> list[dict[str, Any]]:
+    """Per symptom name (case-insensitive): count, average severity, last date; most frequent
+    first. All time when ``window`` (first and last date) is None. One query."""
+    rows = Symptom.objects.filter(patient=patient)
+    if window is not None:
+        rows = rows.filter(date__gte=window[0], date__lte=window[1])
+    grouped = (
+        rows.annotate(key=Lower("name"))
+        .values("key")
+        .annotate(
+            symptom_name=_display_name(),
+            count=Count("id"),
+            avg_severity=Avg("severity"),
+            last_occurrence=Max("date"),
+        )
+        .order_by("-count", "-last_occurrence", "key")
+    )
+    return [
+        {
+            "symptom_name": row["symptom_name"],
+            "count": row["count"],
+            "avg_severity": _one_decimal(row["avg_severity"]),
+            "last_occurrence": row["last_occurrence"],
+        }
+        for row in grouped
+    ]
+
+
+def symptom_daily_severity(*, patient: User, start: datetime.date, end: datetime.date) -> list[dict[str, Any]]:
+    """Every date from ``start`` to ``end`` with its average severity (None) and count (0). One
+    query."""
+    per_day = {
+        row["date"]: row
+        for row in Symptom.objects.filter(patient=patient, date__gte=start, date__lte=end)
+        .values("date")
+        .annotate(average=Avg("severity"), count=Count("id"))
+        .order_by("date")
+    }
+    return [
+        {
+            "date": day,
+            "average": _one_decimal(per_day[day]["average"]) if day in per_day else None,
+            "count": per_day[day]["count"] if day in per_day else 0,
+        }
+        for day in _each_day(start, end)
+    ]
+
+
+def common_symptoms(
+    *, patient: User, start: datetime.date, end: datetime.date, limit: int = COMMON_SYMPTOMS_LIMIT
+) -> list[dict[str, Any]]:
+    """The ``limit`` most frequent symptom names in the window (case-insensitive). One query."""
+    return list(
+        Symptom.objects.filter(patient=patient, date__gte=start, date__lte=end)
+        .annotate(key=Lower("name"))
+        .values("key")
+        .annotate(name=_display_name(), count=Count("id"))
+        .order_by("-count", "key")[:limit]
+    )
+
+
+def dashboard(*, patient: User, days: int) -> dict[str, Any]:
+    """The Chart.js dashboard. Four queries whatever the amount of data."""
+    start, end = window_dates(patient=patient, days=days)
+    trend = symptom_daily_severity(patient=patient, start=start, end=end)
+    common = common_symptoms(patient=patient, start=start, end=end)
+    week_start, _ = window_dates(patient=patient, days=7)
+    totals = Symptom.objects.filter(patient=patient).aggregate(
+        total=Count("id"),
+        last_7_days=Count("id", filter=Q(date__gte=week_start, date__lte=end)),
+    )
+    return {
+        "symptom_trends": {
+            "labels": [day["date"].isoformat() for day in trend],
+            "datasets": [
+                {
+                    "label": "Average Severity",
+                    "data": [day["average"] for day in trend],
+                    "borderColor": "#dc3545",
+                    "backgroundColor": "rgba(220, 53, 69, 0.2)",
+                    "tension": 0.3,
+                    "spanGaps": True,
+                },
+                {
+                    "label": "Symptom Count",
+                    "data": [day["count"] for day in trend],
+                    "borderColor": "#0d6efd",
+                    "backgroundColor": "rgba(13, 110, 253, 0.2)",
+                    "tension": 0.3,
+                },
+            ],
+        },
+        "common_symptoms": {
+            "labels": [row["name"] for row in common],
+            "datasets": [
+                {
+                    "label": "Frequency",
+                    "data": [row["count"] for row in common],
+                    "backgroundColor": "rgba(13, 110, 253, 0.6)",
+                }
+            ],
+        },
+        "stats": {
+            "active_medications": current_medications(patient=patient).count(),
+            "total_symptoms_logged": totals["total"],
+            "symptoms_last_7_days": totals["last_7_days"],
+        },
+    }
+
+
+# --- Moods ------------------------------------------------------------------------------------
+
+
+def mood_series(*, patient: User, start: datetime.date, end: datetime.date) -> list[dict[str, Any]]:
+    """Every date of the window with that day's mood (None when not logged). One query."""
+    by_day = dict(
+        Mood.objects.filter(patient=patient, date__gte=start, date__lte=end).values_list("date", "mood").order_by()
+    )
+    return [{"date": day, "mood": by_day.get(day)} for day in _each_day(start, end)]
+
+
+def mood_stats(*, patient: User, start: datetime.date, end: datetime.date) -> dict[str, Any]:
+    """Average, number of logged days and the count per level in the window. One query."""
+    per_level = {f"level_{level.value}": Count("id", filter=Q(mood=level.value)) for level in MoodLevel}
+    stats = Mood.objects.filter(patient=patient, date__gte=start, date__lte=end).aggregate(
+        average=Avg("mood"), logged_days=Count("id"), **per_level
+    )
+    return {
+        "average": _one_decimal(stats["average"]),
+        "logged_days": stats["logged_days"],
+        "distribution": [
+            {"mood": level.value, "label": level.label, "count": stats[f"level_{level.value}"]} for level in MoodLevel
+        ],
+    }
+
+
+def mood_trends(*, patient: User, days: int) -> dict[str, Any]:
+    """Chart.js mood line: every date of the window, null where nothing was logged. Two queries."""
+    start, end = window_dates(patient=patient, days=days)
+    series = mood_series(patient=patient, start=start, end=end)
+    average = Mood.objects.filter(patient=patient, date__gte=start, date__lte=end).aggregate(avg=Avg("mood"))["avg"]
+    return {
+        "labels": [day["date"].isoformat() for day in series],
+        "datasets": [
+            {
+                "label": "Mood",
+                "data": [day["mood"] for day in series],
+                "borderColor": "#198754",
+                "backgroundColor": "rgba(25, 135, 84, 0.2)",
+                "tension": 0.3,
+                "spanGaps": True,
+            }
+        ],
+        "average": _one_decimal(average),
+    }
+
+
+# --- The doctor's patient overview ------------------------------------------------------------
+
+
+def recent_symptoms(*, patient: User, limit: int = RECENT_SYMPTOMS_LIMIT) -> QuerySet[Symptom]:
+    # related_medications_details needs the medications: one prefetch query.
+    return (
+        Symptom.objects.filter(patient=patient)
+        .prefetch_related("related_medications")
+        .order_by("-date", "-logged_at", "-id")[:limit]
+    )
+
+
+def recent_moods(*, patient: User, limit: int = RECENT_MOODS_LIMIT) -> QuerySet[Mood]:
+    return Mood.objects.filter(patient=patient).order_by("-date", "-logged_at", "-id")[:limit]
+
+
+def patient_overview(*, patient: User) -> dict[str, Any]:
+    """What an assigned doctor sees first: profile, current medications, the last 20 symptoms,
+    the last 30 moods and 30 days of adherence. A fixed number of queries."""
+    return {
+        "patient": patient,
+        "medications": list(current_medications(patient=patient)),
+        "recent_symptoms": list(recent_symptoms(patient=patient)),
+        "recent_moods": list(recent_moods(patient=patient)),
+        "adherence": adherence_summary(patient=patient, days=30),
+    }
+
+
+def report_data(*, patient: User, days: int) -> dict[str, Any]:
+    """Everything the PDF health report shows, as plain data. A fixed number of queries."""
+    start, end = window_dates(patient=patient, days=days)
+    latest = (
+        Symptom.objects.filter(patient=patient, date__gte=start, date__lte=end)
+        .order_by("-date", "-logged_at", "-id")
+        .values("date", "name", "severity", "notes")[:REPORT_SYMPTOM_LIMIT]
+    )
+    symptoms = list(latest)[::-1]  # oldest first in the log
+    summary = symptom_summary(patient=patient, window=(start, end))
+    return {
+        "patient": patient,
+        "start": start,
+        "end": end,
+        "days": days,
+        "medications": list(current_medications(patient=patient).values("name", "dosage", "frequency", "start_date")),
+        "adherence": adherence_summary(patient=patient, days=days),
+        "symptoms": symptoms,
+        "symptom_total": sum(row["count"] for row in summary),
+        "summary": summary,
+        "daily_severity": symptom_daily_severity(patient=patient, start=start, end=end),
+        "mood": mood_stats(patient=patient, start=start, end=end),
+    }

@@ -1,0 +1,196 @@
+"""Input and output shapes for symptoms, moods, the dashboard, the overview and the report."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.serializers import PatientSerializer
+from core.params import PatientQuerySerializer
+from medications.models import Medication
+from symptoms.models import Mood, Symptom
+
+
+class MedicationIdsField(serializers.ListField):
+    """In: a list of medication ids (checked against the owner's own in the service).
+    Out: the linked ids, read from the prefetched relation."""
+
+    child = serializers.IntegerField(min_value=1)
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 50)
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return instance.related_medications.all()
+
+    def to_representation(self, data) -> list[int]:
+        return [medication.pk for medication in data]
+
+
+class MedicationBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Medication
+        fields = ("id", "name", "dosage")
+        read_only_fields = fields
+
+
+class SymptomSerializer(serializers.ModelSerializer):
+    related_medications = MedicationIdsField(
+        required=False, help_text="Ids of your own medications this symptom may relate to."
+    )
+    related_medications_details = MedicationBriefSerializer(source="related_medications", many=True, read_only=True)
+
+    class Meta:
+        model = Symptom
+        fields = (
+            "id",
+            "patient",
+            "name",
+            "severity",
+            "notes",
+            "date",
+            "logged_at",
+            "related_medications",
+            "related_medications_details",
+        )
+        read_only_fields = ("id", "patient", "logged_at")
+        extra_kwargs = {
+            "date": {"required": False, "help_text": "YYYY-MM-DD, not in the future; default: your local today."},
+            "severity": {"min_value": 1, "max_value": 10},
+        }
+
+
+class MoodSerializer(serializers.ModelSerializer):
+    mood_display = serializers.CharField(source="get_mood_display", read_only=True)
+
+    class Meta:
+        model = Mood
+        fields = ("id", "patient", "mood", "mood_display", "notes", "date", "logged_at")
+        read_only_fields = ("id", "patient", "logged_at")
+        extra_kwargs = {
+            "date": {"required": False, "help_text": "YYYY-MM-DD, not in the future; default: your local today."}
+        }
+        # One mood per patient per day is checked by the service (a 400 on the date field).
+        validators: list = []
+
+
+class SymptomSummarySerializer(serializers.Serializer):
+    symptom_name = serializers.CharField()
+    count = serializers.IntegerField()
+    avg_severity = serializers.FloatField()
+    last_occurrence = serializers.DateField()
+
+
+class MedicationIdQuerySerializer(PatientQuerySerializer):
+    medication_id = serializers.IntegerField(min_value=1, help_text="One of your (or your patient's) medications.")
+
+
+# --- Chart.js shapes (documentation of the dashboard and trends) ------------------------------
+
+
+class _ChartDatasetSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    data = serializers.ListField(child=serializers.FloatField(allow_null=True))
+    borderColor = serializers.CharField(required=False)  # Chart.js key
+    backgroundColor = serializers.CharField(required=False)  # Chart.js key
+    tension = serializers.FloatField(required=False)
+    spanGaps = serializers.BooleanField(required=False)  # Chart.js key: draw the line across empty days
+
+
+class _ChartSerializer(serializers.Serializer):
+    labels = serializers.ListField(child=serializers.CharField())
+    datasets = _ChartDatasetSerializer(many=True)
+
+
+class MoodTrendsSerializer(_ChartSerializer):
+    average = serializers.FloatField(allow_null=True)
+
+
+class _DashboardStatsSerializer(serializers.Serializer):
+    active_medications = serializers.IntegerField()
+    total_symptoms_logged = serializers.IntegerField()
+    symptoms_last_7_days = serializers.IntegerField()
+
+
+class DashboardSerializer(serializers.Serializer):
+    symptom_trends = _ChartSerializer(help_text="Every date of the window, oldest first.")
+    common_symptoms = _ChartSerializer(help_text="The five most frequent symptoms in the window.")
+    stats = _DashboardStatsSerializer()
+
+
+# --- The doctor's patient overview ------------------------------------------------------------
+
+
+class CurrentMedicationSerializer(serializers.ModelSerializer):
+    """A current medication as the Medications endpoints show it."""
+
+    reminder_times = serializers.ListField(child=serializers.CharField(), read_only=True)
+    is_current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Medication
+        fields = (
+            "id",
+            "patient",
+            "name",
+            "dosage",
+            "frequency",
+            "custom_schedule",
+            "reminder_times",
+            "start_date",
+            "end_date",
+            "notes",
+            "is_active",
+            "is_current",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_current(self, medication: Medication) -> bool:
+        return True  # only current medications are serialized with this class
+
+
+class _AdherenceMedicationSerializer(serializers.Serializer):
+    medication_id = serializers.IntegerField()
+    name = serializers.CharField()
+    adherence_rate = serializers.FloatField(allow_null=True)
+    taken = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+
+
+class _AdherenceHistorySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    medication = serializers.IntegerField()
+    medication_name = serializers.CharField()
+    scheduled_for = serializers.DateTimeField()
+    status = serializers.CharField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    responded_at = serializers.DateTimeField(allow_null=True)
+
+
+class _PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class AdherenceDocSerializer(serializers.Serializer):
+    adherence_rate = serializers.FloatField(allow_null=True)
+    total_reminders = serializers.IntegerField()
+    taken_reminders = serializers.IntegerField()
+    missed_reminders = serializers.IntegerField()
+    skipped_reminders = serializers.IntegerField()
+    period = _PeriodSerializer()
+    medications = _AdherenceMedicationSerializer(many=True)
+    history = _AdherenceHistorySerializer(many=True)
+
+
+class PatientOverviewSerializer(serializers.Serializer):
+    patient = PatientSerializer()
+    medications = CurrentMedicationSerializer(many=True)
+    recent_symptoms = SymptomSerializer(many=True, help_text="The last 20.")
+    recent_moods = MoodSerializer(many=True, help_text="The last 30.")
+    adherence = AdherenceDocSerializer(help_text="The last 30 days.")

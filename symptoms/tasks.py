@@ -1,0 +1,33 @@
+"""Celery tasks for symptoms: thin, take ids, safe to run twice."""
+
+from __future__ import annotations
+
+import datetime
+
+from celery import shared_task
+
+from symptoms import services
+
+
+@shared_task(
+    autoretry_for=(services.DigestTransientError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def send_weekly_digest(patient_id: int, week_of: str) -> bool:
+    """One patient's digest; at most once per week by the DigestDelivery unique constraint."""
+    return services.digest_send(patient_id=patient_id, week_of=datetime.date.fromisoformat(week_of))
+
+
+@shared_task
+def dispatch_weekly_digests() -> int:
+    """Periodic: enqueue the digests now due (Sunday 09:00 local, plus a catch-up window).
+
+    Works from database state: a patient already served this week has a DigestDelivery row and
+    is not selected again, so a missed or repeated tick neither skips nor doubles anyone.
+    """
+    due = services.digest_due_patients()
+    for patient_id, week_of in due:
+        send_weekly_digest.delay(patient_id, week_of)
+    return len(due)
