@@ -20,7 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.audit import DoctorReadAuditMixin
+from accounts.models import AccessResource, User
 from accounts.permissions import IsVerifiedDoctor, PatientWritesDoctorReads
 from accounts.selectors import subject_patient
 from core.params import PatientQuerySerializer, days_serializer, validate_query
@@ -84,7 +85,8 @@ _read_params = [PatientQuerySerializer]
     destroy=extend_schema(summary="Delete a symptom", responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
 )
 @extend_schema(tags=["symptoms"])
-class SymptomViewSet(PatientSubjectMixin, viewsets.ModelViewSet):
+class SymptomViewSet(DoctorReadAuditMixin, PatientSubjectMixin, viewsets.ModelViewSet):
+    audit_resource = AccessResource.SYMPTOMS
     serializer_class = SymptomSerializer
     permission_classes = [PatientWritesDoctorReads]
     filter_backends = [DjangoFilterBackend, SearchFilter, StrictOrderingFilter]
@@ -181,7 +183,8 @@ class SymptomViewSet(PatientSubjectMixin, viewsets.ModelViewSet):
     destroy=extend_schema(summary="Delete a mood", responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
 )
 @extend_schema(tags=["moods"])
-class MoodViewSet(PatientSubjectMixin, viewsets.ModelViewSet):
+class MoodViewSet(DoctorReadAuditMixin, PatientSubjectMixin, viewsets.ModelViewSet):
+    audit_resource = AccessResource.MOODS
     serializer_class = MoodSerializer
     permission_classes = [PatientWritesDoctorReads]
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
@@ -223,16 +226,19 @@ class MoodViewSet(PatientSubjectMixin, viewsets.ModelViewSet):
         return Response(selectors.mood_trends(patient=patient, days=days))
 
 
-class _PatientReadView(APIView):
+class _PatientReadView(DoctorReadAuditMixin, APIView):
     permission_classes = [PatientWritesDoctorReads]
 
     def subject(self, request: Request) -> User:
         patient_id = validate_query(PatientQuerySerializer, request).get("patient")
-        return subject_patient(user=request.user, patient_id=patient_id, required_for_doctor=True)
+        self._subject = subject_patient(user=request.user, patient_id=patient_id, required_for_doctor=True)
+        return self._subject
 
 
 @extend_schema(tags=["dashboard"])
 class DashboardView(_PatientReadView):
+    audit_resource = AccessResource.DASHBOARD
+
     @extend_schema(
         summary="Chart.js dashboard: symptom trends, most frequent symptoms, stats",
         description="Every date of the window is present (`null` average and `0` count on empty days). "
@@ -247,6 +253,8 @@ class DashboardView(_PatientReadView):
 
 @extend_schema(tags=["reports"])
 class ReportExportView(_PatientReadView):
+    audit_resource = AccessResource.REPORT
+
     def perform_content_negotiation(self, request: Request, force: bool = False):
         # A client asking for application/pdf still gets JSON errors: fall back to JSON.
         return super().perform_content_negotiation(request, force=True)
@@ -275,8 +283,9 @@ class ReportExportView(_PatientReadView):
 
 
 @extend_schema(tags=["auth"])
-class PatientOverviewView(APIView):
+class PatientOverviewView(DoctorReadAuditMixin, APIView):
     permission_classes = [IsVerifiedDoctor]
+    audit_resource = AccessResource.OVERVIEW
 
     @extend_schema(
         summary="One assigned patient at a glance (doctors)",
@@ -284,5 +293,5 @@ class PatientOverviewView(APIView):
         responses={200: PatientOverviewSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND},
     )
     def get(self, request: Request, pk: int) -> Response:
-        patient = subject_patient(user=request.user, patient_id=pk)
+        patient = self._subject = subject_patient(user=request.user, patient_id=pk)
         return Response(PatientOverviewSerializer(selectors.patient_overview(patient=patient)).data)

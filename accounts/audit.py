@@ -1,0 +1,41 @@
+"""Audit trail of doctors' reads, recorded by the views that serve patient data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.services import doctor_access_record
+
+
+def _patient_ids(data: Any) -> set[int]:
+    rows = data.get("results", data) if isinstance(data, dict) else data
+    if isinstance(rows, dict):
+        rows = [rows]
+    if not isinstance(rows, list):
+        return set()
+    return {row["patient"] for row in rows if isinstance(row, dict) and isinstance(row.get("patient"), int)}
+
+
+class DoctorReadAuditMixin:
+    """Records every successful read by a doctor: who, whose, which kind of data, when.
+
+    Set ``audit_resource`` (an ``AccessResource`` value). Whose data: the patient the view resolved
+    (``self._subject``, set when ``?patient=`` or a URL names one), else the ``patient`` of each
+    returned row (a doctor's list across all their patients). The data itself is never stored.
+    """
+
+    audit_resource: str
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        user = request.user
+        if (
+            request.method in ("GET", "HEAD")
+            and 200 <= response.status_code < 300
+            and getattr(user, "is_doctor", False)
+        ):
+            subject = getattr(self, "_subject", None)
+            patient_ids = {subject.pk} if subject is not None else _patient_ids(getattr(response, "data", None))
+            if patient_ids:
+                doctor_access_record(doctor=user, patient_ids=patient_ids, resource=self.audit_resource)
+        return response
