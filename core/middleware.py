@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import get_urlconf, is_valid_path
 
@@ -74,5 +75,16 @@ class ApiJsonErrorsMiddleware:
             return None
         if isinstance(exception, (Http404, PermissionDenied, SuspiciousOperation)):
             return None  # Django turns these into 404/403/400; __call__ makes them JSON.
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            # The database is unreachable (down, restarting, out of connections): say so quickly
+            # and let the client retry; Django reconnects by itself on a later request.
+            logger.warning(
+                "database unavailable on %s %s: %s", request.method, request.path_info, type(exception).__name__
+            )
+            response = JsonResponse(
+                {"detail": "The database is temporarily unavailable; try again shortly."}, status=503
+            )
+            response["Retry-After"] = "5"
+            return response
         logger.exception("Unhandled error on %s %s", request.method, request.path_info)
         return JsonResponse({"detail": _REASONS[500]}, status=500)
