@@ -1,0 +1,200 @@
+"""The authorization matrix: every API route × method × kind of caller, on real objects.
+
+Every route of the URLconf under /api/ must have a row here: a new route without one fails
+``test_every_api_route_has_a_row``. Each row names a policy, which says what each caller gets.
+Owner data carries a sentinel string; no response to anyone but the owner and their doctor
+(success or error) may contain it, so leaks through nested fields, filters, search or error
+messages are caught too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.tests.factories import DoctorFactory, PatientFactory
+from conftest import client_for
+from symptoms.tests.factories import MedicationFactory, MoodFactory, SymptomFactory
+
+SECRET = "Zq-owner-secret-7781"
+ACTORS = ("anonymous", "owner", "other_patient", "assigned_doctor", "unassigned_doctor", "unverified_doctor")
+OK = "ok"  # reads: 200; writes: 2xx, or 400 for the empty body the matrix sends
+ANY = "any"  # public: whatever the input deserves, never 401/403/404/5xx
+
+# Policies: what each caller gets.
+PUBLIC = dict.fromkeys(ACTORS, ANY)
+AUTHENTICATED = {"anonymous": 401, **dict.fromkeys(ACTORS[1:], OK)}
+PATIENTS_ONLY = {
+    "anonymous": 401,
+    "owner": OK,
+    "other_patient": OK,
+    "assigned_doctor": 403,
+    "unassigned_doctor": 403,
+    "unverified_doctor": 403,
+}
+VERIFIED_DOCTORS_ONLY = {
+    "anonymous": 401,
+    "owner": 403,
+    "other_patient": 403,
+    "assigned_doctor": OK,
+    "unassigned_doctor": OK,
+    "unverified_doctor": 403,
+}
+HEALTH_LIST = {**PATIENTS_ONLY, "assigned_doctor": OK, "unassigned_doctor": OK}  # rows scoped per caller
+HEALTH_CREATE = PATIENTS_ONLY
+HEALTH_OBJECT_READ = {
+    "anonymous": 401,
+    "owner": OK,
+    "other_patient": 404,
+    "assigned_doctor": OK,
+    "unassigned_doctor": 404,
+    "unverified_doctor": 403,
+}
+HEALTH_OBJECT_WRITE = {**HEALTH_OBJECT_READ, "assigned_doctor": 403, "unassigned_doctor": 403}
+SUBJECT_READ = HEALTH_OBJECT_READ  # per-patient views, called with ?patient=<owner id>
+OVERVIEW = {**HEALTH_OBJECT_READ, "owner": 403, "other_patient": 403}
+
+# route (as enumerated) -> method -> (policy, query string appended for the call)
+MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
+    "/api/health/": {"get": (PUBLIC, "")},
+    "/api/schema/": {"get": (PUBLIC, "")},
+    "/api/docs/": {"get": (PUBLIC, "")},
+    "/api/redoc/": {"get": (PUBLIC, "")},
+    "/api/auth/register/": {"post": (PUBLIC, "")},
+    "/api/auth/login/": {"post": (PUBLIC, "")},
+    "/api/auth/token/refresh/": {"post": (PUBLIC, "")},
+    "/api/auth/logout/": {"post": (AUTHENTICATED, "")},
+    "/api/auth/profile/": {"get": (AUTHENTICATED, ""), "put": (AUTHENTICATED, ""), "patch": (AUTHENTICATED, "")},
+    "/api/auth/patients/": {"get": (VERIFIED_DOCTORS_ONLY, "")},
+    "/api/auth/patients/{pk}/": {"get": (OVERVIEW, "")},
+    "/api/auth/doctors/": {"get": (PATIENTS_ONLY, "")},
+    "/api/auth/access-log/": {"get": (PATIENTS_ONLY, "")},
+    "/api/auth/assign-doctor/": {"put": (PATIENTS_ONLY, ""), "patch": (PATIENTS_ONLY, "")},
+    "/api/symptoms/": {"get": (HEALTH_LIST, ""), "post": (HEALTH_CREATE, "")},
+    "/api/symptoms/{pk}/": {
+        "get": (HEALTH_OBJECT_READ, ""),
+        "put": (HEALTH_OBJECT_WRITE, ""),
+        "patch": (HEALTH_OBJECT_WRITE, ""),
+        "delete": (HEALTH_OBJECT_WRITE, ""),
+    },
+    "/api/symptoms/last_seven_days/": {"get": (SUBJECT_READ, "?patient={owner}")},
+    "/api/symptoms/summary/": {"get": (SUBJECT_READ, "?patient={owner}")},
+    "/api/symptoms/by_medication/": {"get": (SUBJECT_READ, "?patient={owner}&medication_id={medication}")},
+    "/api/moods/": {"get": (HEALTH_LIST, ""), "post": (HEALTH_CREATE, "")},
+    "/api/moods/{pk}/": {
+        "get": (HEALTH_OBJECT_READ, ""),
+        "put": (HEALTH_OBJECT_WRITE, ""),
+        "patch": (HEALTH_OBJECT_WRITE, ""),
+        "delete": (HEALTH_OBJECT_WRITE, ""),
+    },
+    "/api/moods/trends/": {"get": (SUBJECT_READ, "?patient={owner}")},
+    "/api/dashboard/": {"get": (SUBJECT_READ, "?patient={owner}")},
+    "/api/reports/export/": {"get": (SUBJECT_READ, "?patient={owner}")},
+}
+
+# Which of the owner's objects a {pk} in a route stands for.
+OBJECT_FOR_PREFIX = {
+    "/api/auth/patients/": "owner",
+    "/api/symptoms/": "symptom",
+    "/api/moods/": "mood",
+}
+
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _normalise(route: str) -> str:
+    route = route.replace("^", "").replace("$", "")
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route)
+    route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+    return "/" + route
+
+
+def _walk(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def api_routes() -> dict[str, set[str]]:
+    routes: dict[str, set[str]] = {}
+    for raw, callback in _walk(get_resolver().url_patterns):
+        route = _normalise(raw)
+        if not route.startswith("/api/") or "{format}" in route:
+            continue
+        actions = getattr(callback, "actions", None)
+        if actions:
+            methods = set(actions) & set(_METHODS)
+        else:
+            view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+            methods = {m for m in _METHODS if hasattr(view_class, m)}
+        routes.setdefault(route, set()).update(methods)
+    return routes
+
+
+def test_every_api_route_has_a_row():
+    enumerated = {(route, method) for route, methods in api_routes().items() for method in methods}
+    in_matrix = {(route, method) for route, methods in MATRIX.items() for method in methods}
+    assert enumerated - in_matrix == set(), "routes without a row in the authorization matrix"
+    assert in_matrix - enumerated == set(), "rows for routes that no longer exist"
+
+
+@pytest.fixture
+def world(db):
+    unverified = DoctorFactory(is_verified_doctor=False)
+    assigned = DoctorFactory()
+    owner = PatientFactory(assigned_doctor=assigned, first_name=SECRET)
+    other = PatientFactory(assigned_doctor=unverified)  # a doctor whose verification was revoked
+    medication = MedicationFactory(patient=owner, name=f"{SECRET} pill", notes=SECRET)
+    symptom = SymptomFactory(patient=owner, name=f"{SECRET} ache", notes=SECRET, related_medications=[medication])
+    mood = MoodFactory(patient=owner, notes=SECRET, date=owner.local_today() - datetime.timedelta(days=1))
+    # The other patient has rows too, so their lists are not trivially empty.
+    other_med = MedicationFactory(patient=other)
+    SymptomFactory(patient=other, related_medications=[other_med])
+    MoodFactory(patient=other)
+    return {
+        "actors": {
+            "anonymous": None,
+            "owner": owner,
+            "other_patient": other,
+            "assigned_doctor": assigned,
+            "unassigned_doctor": DoctorFactory(),
+            "unverified_doctor": unverified,
+        },
+        "objects": {"owner": owner.pk, "symptom": symptom.pk, "mood": mood.pk, "medication": medication.pk},
+    }
+
+
+def _cases():
+    for route, methods in sorted(MATRIX.items()):
+        for method, (policy, query) in sorted(methods.items()):
+            for actor in ACTORS:
+                yield pytest.param(route, method, policy[actor], query, actor, id=f"{method.upper()} {route} {actor}")
+
+
+@pytest.mark.parametrize(("route", "method", "expected", "query", "actor"), list(_cases()))
+def test_matrix(world, route, method, expected, query, actor):
+    objects = world["objects"]
+    path = route
+    if "{pk}" in route:
+        prefix = route.split("{pk}")[0]
+        path = route.replace("{pk}", str(objects[OBJECT_FOR_PREFIX[prefix]]))
+    path += query.format(**objects)
+    user = world["actors"][actor]
+    client = client_for(user)
+    response = getattr(client, method)(path, {}, format="json") if method != "get" else client.get(path)
+    status = response.status_code
+    assert status < 500, (status, response.content[:300])
+    if expected == ANY:
+        assert status not in (401, 403, 404), status
+    elif expected == OK:
+        allowed = {200} if method == "get" else {200, 201, 204, 205, 400}
+        assert status in allowed, (status, response.content[:300])
+    else:
+        assert status == expected, (status, response.content[:300])
+    if actor not in ("owner", "assigned_doctor") and route not in ("/api/schema/", "/api/docs/", "/api/redoc/"):
+        assert SECRET.encode() not in response.content, "owner data leaked"
