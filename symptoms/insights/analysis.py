@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, Max, OuterRef, Q
+from django.db.models import Avg, Count, Exists, Max, Min, OuterRef, Q
 from django.db.models.functions import Lower
 
 from medications.models import Medication
@@ -112,7 +112,7 @@ def collect_facts(patient, window: Window) -> dict[str, Any]:
     top = list(
         in_window.values(key=Lower("name"))
         .annotate(
-            name=Max("name"),
+            name=Min("name"),
             count=Count("id"),
             avg=Avg("severity"),
             max=Max("severity"),
@@ -131,7 +131,7 @@ def collect_facts(patient, window: Window) -> dict[str, Any]:
         med_totals = around.aggregate(**_medication_aggregates(meds))
         by_symptom = list(
             around.values(key=Lower("name"))
-            .annotate(name=Max("name"), total=Count("id"), **_medication_aggregates(meds))
+            .annotate(name=Min("name"), total=Count("id"), **_medication_aggregates(meds))
             .order_by("-total", "key")[:MAX_SYMPTOM_GROUPS]
         )
         linked = list(
@@ -142,7 +142,7 @@ def collect_facts(patient, window: Window) -> dict[str, Any]:
                 medication_id__in=[med["id"] for med in meds],
             )
             .values("medication_id", key=Lower("symptom__name"))
-            .annotate(name=Max("symptom__name"), count=Count("id"), avg=Avg("symptom__severity"))
+            .annotate(name=Min("symptom__name"), count=Count("id"), avg=Avg("symptom__severity"))
             .order_by("medication_id", "-count", "key")
         )
     else:

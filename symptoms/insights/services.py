@@ -173,8 +173,16 @@ def _dispatch(*, patient, days: int, window: analysis.Window, key: str, local: d
     except (OperationalError, OSError):
         logger.warning("Broker unavailable; asking Gemini in-process for patient %s", patient.pk)
     prompt = build_prompt(patient, window, facts)
-    timeout = min(settings.GEMINI_TIMEOUT_SECONDS, settings.INSIGHTS_WAIT_SECONDS)
-    _background().submit(_complete_quietly, prompt=prompt, local=local, key=key, patient_id=patient.pk, timeout=timeout)
+    # The request stops waiting at its own deadline; the thread may finish later and, like a
+    # worker, replace the built-in answer in the cache.
+    _background().submit(
+        _complete_quietly,
+        prompt=prompt,
+        local=local,
+        key=key,
+        patient_id=patient.pk,
+        timeout=settings.GEMINI_TIMEOUT_SECONDS,
+    )
 
 
 def _complete_quietly(**kwargs: Any) -> None:
