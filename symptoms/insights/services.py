@@ -25,7 +25,7 @@ from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 from kombu.exceptions import OperationalError
 
-from symptoms.insights import analysis, gemini
+from symptoms.insights import analysis, gemini, narrative
 from symptoms.insights import cache as insight_cache
 from symptoms.insights.prompt import SYSTEM_INSTRUCTION, build_prompt
 
@@ -70,7 +70,7 @@ def _payload(content: dict[str, Any], *, window: analysis.Window, symptom_count:
 def local_insight(*, patient, window: analysis.Window) -> tuple[dict[str, Any], dict[str, Any]]:
     """The built-in analysis as a response payload, and the facts it was computed from."""
     facts = analysis.collect_facts(patient, window)
-    described = analysis.describe(facts)
+    described = narrative.describe(facts)
     return _payload(described, window=window, symptom_count=facts["count"], source="local"), facts
 
 

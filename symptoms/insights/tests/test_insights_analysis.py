@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from symptoms.insights import analysis
+from symptoms.insights import analysis, narrative
 from symptoms.insights.tests.factories import MedicationFactory, MoodFactory, SymptomFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ def _days_ago(patient, n: int) -> datetime.date:
 
 def _analyse(patient, days: int):
     facts = analysis.collect_facts(patient, analysis.window_for(patient, days))
-    return facts, analysis.describe(facts)
+    return facts, narrative.describe(facts)
 
 
 def test_symptom_that_worsens_after_a_medication_starts_is_reported(patient):
