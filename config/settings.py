@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
@@ -121,6 +122,22 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": _LOCAL_CACHE}
+
+# AI insights live in their own alias so the web process and the Celery worker share them:
+# Redis when REDIS_URL is set, else files under VAR_DIR (local memory is per process).
+if REDIS_URL:
+    CACHES["redis-insights"] = {**CACHES["redis"], "KEY_PREFIX": "meditrack-insights"}
+    CACHES["local-insights"] = {**_LOCAL_CACHE, "LOCATION": "meditrack-insights"}
+    CACHES["insights"] = {
+        "BACKEND": "core.cache.FailoverCache",
+        "OPTIONS": {"PRIMARY": "redis-insights", "FALLBACK": "local-insights", "COOLDOWN": 10},
+    }
+else:
+    CACHES["insights"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "insights"),
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -302,6 +319,29 @@ GEMINI_API_KEY = env_str("GEMINI_API_KEY")
 GEMINI_MODEL = env_str("GEMINI_MODEL", "gemini-2.5-flash")
 GEMINI_BASE_URL = env_str("GEMINI_BASE_URL")
 GEMINI_TIMEOUT_SECONDS = env_float("GEMINI_TIMEOUT_SECONDS", 15.0)
+if not 0 < GEMINI_TIMEOUT_SECONDS <= 120:
+    raise ImproperlyConfigured("GEMINI_TIMEOUT_SECONDS must be between 0 and 120.")
+# How long a request waits for a fresh Gemini answer before answering with the built-in
+# analysis (the Gemini result still replaces it in the cache when it lands). At most 20 s.
+INSIGHTS_WAIT_SECONDS = env_float("INSIGHTS_WAIT_SECONDS", 15.0)
+if not 0 < INSIGHTS_WAIT_SECONDS <= 20:
+    raise ImproperlyConfigured("INSIGHTS_WAIT_SECONDS must be between 0 and 20.")
+INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 24 * 3600, minimum=60)
+# A built-in answer served while Gemini is configured (it failed or was slow) is kept this long,
+# so Gemini is asked again soon.
+INSIGHTS_FALLBACK_CACHE_SECONDS = env_int("INSIGHTS_FALLBACK_CACHE_SECONDS", 900, minimum=1)
+# Fresh (uncached) generations per user; over it the answer is the built-in analysis.
+INSIGHTS_RATE_LIMIT = env_str("INSIGHTS_RATE_LIMIT", "10/h")
+# Local hour at which the beat task precomputes insights for patients active in the last day.
+INSIGHTS_PRECOMPUTE_HOUR = env_int("INSIGHTS_PRECOMPUTE_HOUR", 5, minimum=0)
+INSIGHTS_PRECOMPUTE_DAYS = env_int("INSIGHTS_PRECOMPUTE_DAYS", 7, minimum=1)
+if INSIGHTS_PRECOMPUTE_HOUR > 23 or INSIGHTS_PRECOMPUTE_DAYS > 90:
+    raise ImproperlyConfigured("INSIGHTS_PRECOMPUTE_HOUR must be 0–23 and INSIGHTS_PRECOMPUTE_DAYS 1–90.")
+CELERY_IMPORTS = ["symptoms.insights.tasks"]
+CELERY_BEAT_SCHEDULE["insights-precompute"] = {
+    "task": "symptoms.insights.tasks.precompute_insights",
+    "schedule": crontab(minute=7),
+}
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from symptoms import urls as symptoms_urls
+from symptoms.insights.views import InsightsView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -11,6 +12,8 @@ urlpatterns = [
     # (accounts must not import symptoms); it must come before the accounts include.
     path("api/auth/patients/<int:pk>/", include(symptoms_urls.overview_urlpatterns)),
     path("api/auth/", include("accounts.urls")),
+    # Before any `api/symptoms/` include, so the router never shadows it.
+    path("api/symptoms/ai_insights/", InsightsView.as_view(), name="symptoms-ai-insights"),
     path("api/symptoms/", include(symptoms_urls.symptom_urlpatterns)),
     path("api/moods/", include(symptoms_urls.mood_urlpatterns)),
     path("api/dashboard/", include(symptoms_urls.dashboard_urlpatterns)),

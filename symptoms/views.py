@@ -27,6 +27,7 @@ from accounts.selectors import subject_patient
 from core.params import PatientQuerySerializer, days_serializer, validate_query
 from symptoms import reports, selectors, services
 from symptoms.filters import MoodFilter, StrictOrderingFilter, SymptomFilter
+from symptoms.insights.services import latest_insight
 from symptoms.models import Mood, Symptom
 from symptoms.serializers import (
     DashboardSerializer,
@@ -274,7 +275,7 @@ class ReportExportView(_PatientReadView):
         days = validate_query(WindowDaysQuery, request)["days"]
         patient = self.subject(request)
         data = selectors.report_data(patient=patient, days=days)
-        pdf = reports.build_health_report(data=data, insight=None)
+        pdf = reports.build_health_report(data=data, insight=latest_insight(patient))
         response = HttpResponse(pdf, content_type="application/pdf")
         filename = f"meditrack-report-{data['start'].isoformat()}-to-{data['end'].isoformat()}.pdf"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

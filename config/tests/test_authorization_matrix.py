@@ -92,6 +92,7 @@ MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
     },
     "/api/moods/trends/": {"get": (SUBJECT_READ, "?patient={owner}")},
     "/api/dashboard/": {"get": (SUBJECT_READ, "?patient={owner}")},
+    "/api/symptoms/ai_insights/": {"get": (SUBJECT_READ, "?patient={owner}")},
     "/api/reports/export/": {"get": (SUBJECT_READ, "?patient={owner}")},
 }
 

@@ -28,6 +28,7 @@ def test_doctor_list_across_patients_logs_each_patient_read(doctor, doctor_clien
         ("/api/symptoms/summary/?patient={id}", "symptoms"),
         ("/api/moods/trends/?patient={id}", "moods"),
         ("/api/dashboard/?patient={id}", "dashboard"),
+        ("/api/symptoms/ai_insights/?patient={id}", "insights"),
         ("/api/reports/export/?patient={id}", "report"),
         ("/api/auth/patients/{id}/", "overview"),
     ],

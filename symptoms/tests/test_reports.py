@@ -141,3 +141,13 @@ def test_report_query_count_does_not_grow(patient, patient_client):
         SymptomFactory(patient=patient, date=patient.local_today() - datetime.timedelta(days=offset))
         MoodFactory(patient=patient, date=patient.local_today() - datetime.timedelta(days=offset))
     assert count() == first
+
+
+def test_report_includes_the_latest_insight_from_the_api(patient):
+    SymptomFactory(patient=patient, name="Migraine", severity=8)
+    client = client_for(patient)
+    insight = client.get("/api/symptoms/ai_insights/?days=7").json()
+    assert insight["source"] == "local"
+    text = pdf_text(client.get(URL, {"days": 7}).content)
+    assert "Latest AI insight" in text
+    assert f"Period analysed: {insight['analyzed_period']}" in text

@@ -1,0 +1,87 @@
+"""Insight cache keys and per-patient data versions, in the shared ``insights`` cache alias.
+
+A result lives under ``result:<patient>:<days>:<local end date>:<data version>``. The data
+version is a random token that signals replace whenever the patient's symptoms, moods or
+medications change, so new data never reads an old answer; the end date rolls the window over
+at the patient's midnight. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+from django.core.cache import caches
+
+ALIAS = "insights"
+FAILURE_SECONDS = 60
+
+
+def store() -> Any:
+    return caches[ALIAS]
+
+
+def _version_key(patient_id: int) -> str:
+    return f"version:{patient_id}"
+
+
+def data_version(patient_id: int) -> str:
+    cache = store()
+    version = cache.get(_version_key(patient_id))
+    if version is None:
+        cache.add(_version_key(patient_id), uuid.uuid4().hex, timeout=None)
+        version = cache.get(_version_key(patient_id))
+    return version
+
+
+def bump_version(patient_id: int) -> None:
+    store().set(_version_key(patient_id), uuid.uuid4().hex, timeout=None)
+
+
+def result_key(patient_id: int, days: int, end: datetime.date, version: str) -> str:
+    return f"result:{patient_id}:{days}:{end.isoformat()}:{version}"
+
+
+def pending_key(key: str) -> str:
+    return f"{key}:pending"
+
+
+def failure_key(key: str) -> str:
+    return f"{key}:failed"
+
+
+def latest_key(patient_id: int) -> str:
+    return f"latest:{patient_id}"
+
+
+def get_result(key: str) -> dict[str, Any] | None:
+    return store().get(key)
+
+
+def put_result(key: str, payload: dict[str, Any], *, patient_id: int, timeout: int, replace: bool = True) -> bool:
+    """Store ``payload``; with ``replace=False`` an existing answer wins. True when stored."""
+    cache = store()
+    if replace:
+        cache.set(key, payload, timeout=timeout)
+    elif not cache.add(key, payload, timeout=timeout):
+        return False
+    cache.set(latest_key(patient_id), payload, timeout=timeout)
+    return True
+
+
+def claim_generation(key: str, *, seconds: int) -> bool:
+    """True for the one caller that should ask Gemini for ``key`` in the next ``seconds``."""
+    cache = store()
+    if not cache.add(pending_key(key), 1, timeout=seconds):
+        return False
+    cache.delete(failure_key(key))
+    return True
+
+
+def mark_failed(key: str) -> None:
+    store().set(failure_key(key), 1, timeout=FAILURE_SECONDS)
+
+
+def has_failed(key: str) -> bool:
+    return bool(store().get(failure_key(key)))

@@ -1,0 +1,146 @@
+"""The built-in analysis on crafted data."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from symptoms.insights import analysis, narrative
+from symptoms.insights.tests.factories import MedicationFactory, MoodFactory, SymptomFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _days_ago(patient, n: int) -> datetime.date:
+    return patient.local_today() - datetime.timedelta(days=n)
+
+
+def _analyse(patient, days: int):
+    facts = analysis.collect_facts(patient, analysis.window_for(patient, days))
+    return facts, narrative.describe(facts)
+
+
+def test_symptom_that_worsens_after_a_medication_starts_is_reported(patient):
+    med = MedicationFactory(patient=patient, name="Examplol", start_date=_days_ago(patient, 6))
+    for n in range(13, 6, -1):  # the 7 days before the start: mild headaches
+        SymptomFactory(patient=patient, name="Headache", severity=3, date=_days_ago(patient, n))
+    for n in range(6, -1, -1):  # from the start: worse headaches
+        SymptomFactory(patient=patient, name="headache", severity=7, date=_days_ago(patient, n))
+    for n in range(0, 14, 2):  # a steady symptom that must not be blamed on the medication
+        SymptomFactory(patient=patient, name="Nausea", severity=4, date=_days_ago(patient, n))
+
+    facts, described = _analyse(patient, 14)
+
+    (corr,) = described["medication_correlations"]
+    assert corr["medication"] == "Examplol"
+    assert corr["started_on"] == med.start_date.isoformat()
+    assert corr["worsened_symptoms"] == ["Headache"]
+    assert corr["avg_severity_before"] < corr["avg_severity_after"]
+    assert "Headache got worse after Examplol was started (average 3.0 → 7.0)" in corr["observation"]
+    assert any("after starting Examplol" in r and "doctor" in r for r in described["recommendations"])
+    assert "more severe after Examplol" in described["insight"]
+    # Names are grouped case-insensitively: one Headache row with all 14 entries.
+    assert facts["top"][0]["name"].lower() == "headache"
+    assert facts["top"][0]["count"] == 14
+    assert described["symptom_count"] == 21
+
+
+def test_medication_that_helps_is_not_flagged(patient):
+    MedicationFactory(patient=patient, name="Calmix", start_date=_days_ago(patient, 5))
+    for n in range(10, 5, -1):
+        SymptomFactory(patient=patient, name="Back pain", severity=7, date=_days_ago(patient, n))
+    for n in range(5, -1, -1):
+        SymptomFactory(patient=patient, name="Back pain", severity=3, date=_days_ago(patient, n))
+
+    _, described = _analyse(patient, 30)
+
+    (corr,) = described["medication_correlations"]
+    assert corr["worsened_symptoms"] == []
+    assert "Back pain eased after Calmix was started" in corr["observation"]
+    assert not any("Calmix" in r for r in described["recommendations"])
+
+
+def test_rising_severity_and_repeated_severe_episodes_recommend_a_doctor(patient):
+    for n, severity in [(6, 2), (5, 3), (4, 3), (2, 8), (1, 9), (0, 8)]:
+        SymptomFactory(patient=patient, name="Chest tightness", severity=severity, date=_days_ago(patient, n))
+
+    facts, described = _analyse(patient, 7)
+
+    assert facts["severe"] == 3
+    assert any("getting more severe" in r for r in described["recommendations"])
+    assert any("3 severe episodes" in r and "contact your doctor" in r for r in described["recommendations"])
+    assert any("rose from" in p for p in described["patterns"])
+
+
+def test_single_severe_episode_is_a_gentler_recommendation(patient):
+    SymptomFactory(patient=patient, severity=9)
+    _, described = _analyse(patient, 7)
+    assert any("one severe episode" in r for r in described["recommendations"])
+    assert not any("severe episodes (severity" in r for r in described["recommendations"])
+
+
+def test_mood_lower_on_symptom_days(patient):
+    for n in range(0, 8):
+        has_symptom = n % 2 == 0
+        if has_symptom:
+            SymptomFactory(patient=patient, name="Migraine", severity=6, date=_days_ago(patient, n))
+        MoodFactory(patient=patient, mood=2 if has_symptom else 4, date=_days_ago(patient, n))
+
+    facts, described = _analyse(patient, 10)
+
+    assert facts["mood"]["avg_with_symptoms"] == 2.0
+    assert facts["mood"]["avg_without_symptoms"] == 4.0
+    assert any("On days with symptoms it averaged 2.0, on symptom-free days 4.0" in p for p in described["patterns"])
+    assert any("mood tends to dip" in r for r in described["recommendations"])
+    assert any("bad or very bad on 4 days" in r for r in described["recommendations"])
+
+
+def test_symptoms_linked_to_a_medication(patient):
+    med = MedicationFactory(patient=patient, name="Dozol", start_date=_days_ago(patient, 40))
+    for _ in range(3):
+        SymptomFactory(patient=patient, name="Drowsiness", severity=4).related_medications.add(med)
+
+    _, described = _analyse(patient, 7)
+
+    (corr,) = described["medication_correlations"]
+    assert corr["linked_symptoms"] == ["Drowsiness"]
+    assert "Symptoms you linked to Dozol: Drowsiness (3×)." in corr["observation"]
+
+
+def test_no_data_is_still_useful(patient):
+    facts, described = _analyse(patient, 7)
+    assert facts["count"] == 0
+    assert described["insight"].startswith("No symptoms were logged")
+    assert described["recommendations"]
+    assert described["patterns"] == []
+
+
+def test_only_the_window_and_only_the_patient_count(patient):
+    SymptomFactory(patient=patient, date=_days_ago(patient, 7))  # outside a 7-day window
+    SymptomFactory(date=_days_ago(patient, 0))  # another patient
+    SymptomFactory(patient=patient, date=_days_ago(patient, 6))
+    facts, _ = _analyse(patient, 7)
+    assert facts["count"] == 1
+
+
+def test_window_follows_the_patients_time_zone(patient):
+    patient.timezone = "Pacific/Kiritimati"  # UTC+14: often already tomorrow
+    window = analysis.window_for(patient, 7)
+    assert window.end == patient.local_today()
+    assert window.start == window.end - datetime.timedelta(days=6)
+    assert window.label == f"{window.start.isoformat()} to {window.end.isoformat()}"
+
+
+@pytest.mark.parametrize("entries", [1, 30])
+def test_query_count_is_fixed_whatever_the_data(patient, django_assert_num_queries, entries):
+    meds = [MedicationFactory(patient=patient, start_date=_days_ago(patient, 10 + i)) for i in range(3)]
+    for i in range(entries):
+        symptom = SymptomFactory(
+            patient=patient, name=f"S{i % 7}", severity=1 + i % 10, date=_days_ago(patient, i % 20)
+        )
+        symptom.related_medications.add(meds[i % 3])
+        if i < 20:
+            MoodFactory(patient=patient, date=_days_ago(patient, i))
+    with django_assert_num_queries(7):  # meds, totals, top, per-med, per-symptom, links, mood
+        analysis.collect_facts(patient, analysis.window_for(patient, 30))
