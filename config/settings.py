@@ -272,6 +272,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks; each app's tasks are added here as they arrive.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
+# --- Reminders ------------------------------------------------------------------------------
+# How often the reminder sweep runs (seconds). A dose is emailed within one sweep after its time.
+REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 300, minimum=10)
+CELERY_BEAT_SCHEDULE["medications-send-due-reminders"] = {
+    "task": "medications.send_due_reminders",
+    "schedule": float(REMINDER_SWEEP_SECONDS),
+    # A tick that waits longer than one interval is superseded by the next one.
+    "options": {"expires": float(REMINDER_SWEEP_SECONDS)},
+}
+
 # --- AI insights ----------------------------------------------------------------------------
 GEMINI_API_KEY = env_str("GEMINI_API_KEY")
 GEMINI_MODEL = env_str("GEMINI_MODEL", "gemini-2.5-flash")
