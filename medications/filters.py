@@ -22,12 +22,19 @@ def _clamp(value: datetime.date) -> datetime.date:
     return min(max(value, _MIN_DAY), _MAX_DAY)
 
 
+_BOOLEANS = {"true": True, "false": False, "True": True, "False": False, "1": True, "0": False}
+
+
 class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
 class MedicationFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter(help_text="true or false")
+    is_active = django_filters.TypedChoiceFilter(
+        choices=[(value, value) for value in _BOOLEANS],
+        coerce=lambda value: _BOOLEANS[value],
+        help_text="true or false",
+    )
     frequency = django_filters.ChoiceFilter(choices=Frequency.choices)
 
     class Meta:
