@@ -22,3 +22,14 @@ class ScriptedBackend(locmem.EmailBackend):
                 if to.startswith("flaky"):
                     raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
         return super().send_messages(messages)
+
+
+class SlowBackend(locmem.EmailBackend):
+    """Locmem that takes a few milliseconds per message, like a real SMTP round trip, so two
+    concurrent sweeps really overlap."""
+
+    def send_messages(self, messages):
+        import time
+
+        time.sleep(0.005 * len(messages))
+        return super().send_messages(messages)
