@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
@@ -274,11 +275,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 # --- Reminders ------------------------------------------------------------------------------
 # How often the reminder sweep runs (seconds). A dose is emailed within one sweep after its time.
+# When the interval is whole minutes dividing an hour (60, 300, 600 …) the sweep runs on the
+# clock (crontab */N minutes), so a dose at 08:05 goes out at 08:05 rather than up to N later.
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 300, minimum=10)
+_sweep_minutes, _sweep_rest = divmod(REMINDER_SWEEP_SECONDS, 60)
 CELERY_BEAT_SCHEDULE["medications-send-due-reminders"] = {
     "task": "medications.send_due_reminders",
-    "schedule": float(REMINDER_SWEEP_SECONDS),
-    # A tick that waits longer than one interval is superseded by the next one.
+    "schedule": (
+        crontab(minute=f"*/{_sweep_minutes}")
+        if _sweep_rest == 0 and _sweep_minutes and 60 % _sweep_minutes == 0
+        else float(REMINDER_SWEEP_SECONDS)
+    ),
+    # A tick still queued when the next one is due is dropped: the next sweep covers it.
     "options": {"expires": float(REMINDER_SWEEP_SECONDS)},
 }
 
