@@ -72,10 +72,10 @@ schema: $(STAMP) ## Write the OpenAPI schema to schema.yml
 test: lint check ## The whole suite, plus lint and Django's checks
 	$(PY) -m pytest
 
-BENCH_DB ?= meditrack_bench
-bench-reminders: $(STAMP) ## Benchmark the reminder sweep on local PostgreSQL (100k medications; own DB $(BENCH_DB))
-	@createdb -h 127.0.0.1 -U postgres $(BENCH_DB) 2>/dev/null || true
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DB) LOG_LEVEL=WARNING $(CHECK_ENV) $(PY) bench/bench_reminders.py
+BENCH_REMINDERS_DB ?= meditrack_bench_reminders
+bench-reminders: $(STAMP) ## Benchmark the reminder sweep on local PostgreSQL (100k medications; own DB $(BENCH_REMINDERS_DB))
+	@createdb -h 127.0.0.1 -U postgres $(BENCH_REMINDERS_DB) 2>/dev/null || true
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_REMINDERS_DB) LOG_LEVEL=WARNING $(CHECK_ENV) $(PY) bench/bench_reminders.py
 
 clean: ## Remove local state (SQLite database, broker queue, beat schedule); keeps .venv
 	rm -rf var staticfiles
