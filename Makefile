@@ -17,6 +17,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 # Local development: DEBUG on, console email, CORS for a Vite dev server. Values in .env win.
 DEV_ENV := DEBUG=$${DEBUG:-1} PORT=$(PORT) PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
 	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend} \
+	REMINDER_SWEEP_SECONDS=$${REMINDER_SWEEP_SECONDS:-60} \
 	CORS_ORIGINS=$${CORS_ORIGINS:-http://localhost:5173,http://127.0.0.1:5173}
 
 ifneq (,$(wildcard .env))
@@ -24,7 +25,7 @@ include .env
 export
 endif
 
-.PHONY: help install run web worker beat migrate superuser test lint format check schema clean
+.PHONY: help install run web worker beat migrate superuser test lint format check schema clean bench-reminders
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -70,6 +71,11 @@ schema: $(STAMP) ## Write the OpenAPI schema to schema.yml
 
 test: lint check ## The whole suite, plus lint and Django's checks
 	$(PY) -m pytest
+
+BENCH_REMINDERS_DB ?= meditrack_bench_reminders
+bench-reminders: $(STAMP) ## Benchmark the reminder sweep on local PostgreSQL (100k medications; own DB $(BENCH_REMINDERS_DB))
+	@createdb -h 127.0.0.1 -U postgres $(BENCH_REMINDERS_DB) 2>/dev/null || true
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_REMINDERS_DB) LOG_LEVEL=WARNING $(CHECK_ENV) $(PY) bench/bench_reminders.py
 
 clean: ## Remove local state (SQLite database, broker queue, beat schedule); keeps .venv
 	rm -rf var staticfiles

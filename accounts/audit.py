@@ -25,17 +25,21 @@ class DoctorReadAuditMixin:
     """
 
     audit_resource: str
+    audit_action_resources: dict[str, str] = {}  # a different kind of data for some actions
+
+    def audited_patient_ids(self, response) -> set[int]:
+        subject = getattr(self, "_subject", None) or getattr(self.request, "subject_patient", None)
+        if subject is not None:
+            return {subject.pk}
+        return _patient_ids(getattr(response, "data", None))
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         user = request.user
-        if (
-            request.method in ("GET", "HEAD")
-            and 200 <= response.status_code < 300
-            and getattr(user, "is_doctor", False)
-        ):
-            subject = getattr(self, "_subject", None)
-            patient_ids = {subject.pk} if subject is not None else _patient_ids(getattr(response, "data", None))
+        reading = request.method in ("GET", "HEAD") and 200 <= response.status_code < 300
+        if reading and getattr(user, "is_doctor", False):
+            patient_ids = self.audited_patient_ids(response)
             if patient_ids:
-                doctor_access_record(doctor=user, patient_ids=patient_ids, resource=self.audit_resource)
+                resource = self.audit_action_resources.get(getattr(self, "action", None), self.audit_resource)
+                doctor_access_record(doctor=user, patient_ids=patient_ids, resource=resource)
         return response

@@ -314,6 +314,23 @@ CELERY_BEAT_SCHEDULE["weekly-digests"] = {
     "schedule": timedelta(minutes=15),
 }
 
+# --- Reminders ------------------------------------------------------------------------------
+# How often the reminder sweep runs (seconds). A dose is emailed within one sweep after its time.
+# When the interval is whole minutes dividing an hour (60, 300, 600 …) the sweep runs on the
+# clock (crontab */N minutes), so a dose at 08:05 goes out at 08:05 rather than up to N later.
+REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 300, minimum=10)
+_sweep_minutes, _sweep_rest = divmod(REMINDER_SWEEP_SECONDS, 60)
+CELERY_BEAT_SCHEDULE["medications-send-due-reminders"] = {
+    "task": "medications.send_due_reminders",
+    "schedule": (
+        crontab(minute=f"*/{_sweep_minutes}")
+        if _sweep_rest == 0 and _sweep_minutes and 60 % _sweep_minutes == 0
+        else float(REMINDER_SWEEP_SECONDS)
+    ),
+    # A tick still queued when the next one is due is dropped: the next sweep covers it.
+    "options": {"expires": float(REMINDER_SWEEP_SECONDS)},
+}
+
 # --- AI insights ----------------------------------------------------------------------------
 GEMINI_API_KEY = env_str("GEMINI_API_KEY")
 GEMINI_MODEL = env_str("GEMINI_MODEL", "gemini-2.5-flash")

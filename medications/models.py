@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -42,6 +44,10 @@ class Medication(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The next scheduled dose not yet turned into a reminder row (aware UTC instant), or null when
+    # nothing is scheduled (inactive, as needed, ended). Kept by the services and advanced by the
+    # sweep, so the sweep reads only due medications through the partial index below.
+    next_dose_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = MedicationQuerySet.as_manager()
 
@@ -50,6 +56,7 @@ class Medication(models.Model):
         indexes = [
             models.Index(fields=["patient", "-created_at"], name="med_patient_created_idx"),
             models.Index(fields=["patient", "is_active", "start_date"], name="med_patient_active_idx"),
+            models.Index(fields=["next_dose_at"], name="med_next_dose_idx", condition=Q(next_dose_at__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(
@@ -68,6 +75,9 @@ class Medication(models.Model):
         if self.frequency == Frequency.CUSTOM:
             return sorted(self.custom_schedule or [])
         return list(FIXED_TIMES.get(self.frequency, ()))
+
+    def is_current_on(self, today: datetime.date) -> bool:
+        return self.is_active and self.start_date <= today and (self.end_date is None or today <= self.end_date)
 
 
 class ReminderStatus(models.TextChoices):
@@ -101,6 +111,12 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Delivery bookkeeping (never shown in the API). A sweep claims a batch of due rows by writing
+    # its own token with a conditional UPDATE, so two sweeps never email the same dose; ``attempts``
+    # is compared-and-swapped by each retry so a redelivered retry message sends nothing.
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
     objects = ReminderQuerySet.as_manager()
 
@@ -117,6 +133,7 @@ class Reminder(models.Model):
         indexes = [
             models.Index(fields=["status", "scheduled_for"], name="reminder_status_due_idx"),
             models.Index(fields=["patient", "-scheduled_for"], name="reminder_patient_time_idx"),
+            models.Index(fields=["claim"], name="reminder_claim_idx", condition=Q(claim__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from medications.models import Reminder, ReminderKind, ReminderStatus
+from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
+from medications.schedule import resolve_local
 
 COUNTED_STATUSES = (ReminderStatus.TAKEN, ReminderStatus.SKIPPED, ReminderStatus.MISSED)
 HISTORY_FIELDS = ("id", "medication", "medication_name", "scheduled_for", "status", "sent_at", "responded_at")
@@ -23,8 +25,7 @@ def local_window(*, patient: User, days: int) -> tuple[datetime.date, datetime.d
     """First and last local date of a ``days``-long window ending today, and its aware start."""
     end = patient.local_today()
     start = end - datetime.timedelta(days=days - 1)
-    start_at = datetime.datetime.combine(start, datetime.time.min, tzinfo=patient.tzinfo)
-    return start, end, start_at
+    return start, end, local_day_start(start, patient.tzinfo)
 
 
 def adherence_summary(*, patient: User, days: int) -> dict[str, Any]:
@@ -72,3 +73,68 @@ def adherence_summary(*, patient: User, days: int) -> dict[str, Any]:
         ],
         "history": list(history),
     }
+
+
+# --- Medications and dose history ---------------------------------------------------------------
+
+
+def medications_visible(*, user: User, patient: User | None = None) -> QuerySet[Medication]:
+    """What ``user`` may read, narrowed to one ``patient`` (a doctor's ``?patient=``).
+    ``patient`` joined: ``is_current`` needs the owner's zone for "today"."""
+    queryset = Medication.objects.for_user(user).select_related("patient")
+    if patient is not None:
+        queryset = queryset.filter(patient=patient)
+    return queryset
+
+
+def _zones(*, user: User, patient: User | None) -> list[str]:
+    """The time zones of the patients whose rows ``user`` reads (one query for a doctor)."""
+    if patient is not None:
+        return [patient.timezone]
+    if user.is_patient:
+        return [user.timezone]
+    return list(User.objects.assigned_to(user).order_by().values_list("timezone", flat=True).distinct())
+
+
+def _by_local_today(*, user: User, patient: User | None, condition) -> Q:
+    """OR over the visible patients' zones of ``condition(today in that zone)``, so "today" is
+    each owner's own and the filter stays in SQL."""
+    query = Q(pk__in=[])
+    now = timezone.now()
+    for name in _zones(user=user, patient=patient):
+        today = now.astimezone(ZoneInfo(name)).date()
+        query |= Q(patient__timezone=name) & condition(today)
+    return query
+
+
+def medications_current(*, user: User, patient: User | None = None) -> QuerySet[Medication]:
+    """Active, started, not ended (in the owner's local today)."""
+    return medications_visible(user=user, patient=patient).filter(
+        _by_local_today(
+            user=user,
+            patient=patient,
+            condition=lambda today: (
+                Q(is_active=True, start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+            ),
+        )
+    )
+
+
+def medications_upcoming(*, user: User, patient: User | None = None) -> QuerySet[Medication]:
+    """Active, starting after the owner's local today."""
+    return medications_visible(user=user, patient=patient).filter(
+        _by_local_today(user=user, patient=patient, condition=lambda today: Q(is_active=True, start_date__gt=today))
+    )
+
+
+def reminders_visible(*, user: User, patient: User | None = None) -> QuerySet[Reminder]:
+    """Dose history ``user`` may read; ``medication_name`` annotated (no per-row query)."""
+    queryset = Reminder.objects.for_user(user).annotate(medication_name=F("medication__name"))
+    if patient is not None:
+        queryset = queryset.filter(patient=patient)
+    return queryset.order_by("-scheduled_for", "-id")
+
+
+def local_day_start(day: datetime.date, tz: ZoneInfo) -> datetime.datetime:
+    """The first instant of local ``day`` (midnight, or the first valid minute after it)."""
+    return resolve_local(day, datetime.time.min, tz)

@@ -15,7 +15,7 @@ from django.db.models.functions import Collate, Lower
 
 from accounts.models import User
 from medications.models import Medication
-from medications.selectors import adherence_summary
+from medications.selectors import adherence_summary, medications_current
 from symptoms.models import Mood, MoodLevel, Symptom
 
 COMMON_SYMPTOMS_LIMIT = 5
@@ -49,13 +49,8 @@ def _one_decimal(value: float | None) -> float | None:
 
 
 def current_medications(*, patient: User) -> QuerySet[Medication]:
-    """Active medications whose date range covers the patient's local today."""
-    today = patient.local_today()
-    return (
-        Medication.objects.filter(patient=patient, is_active=True, start_date__lte=today)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .order_by("name", "id")
-    )
+    """The patient's current medications (the medications app's rule), by name."""
+    return medications_current(user=patient, patient=patient).order_by("name", "id")
 
 
 # --- Symptoms ---------------------------------------------------------------------------------

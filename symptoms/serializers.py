@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import PatientSerializer
 from core.params import PatientQuerySerializer
 from medications.models import Medication
+from medications.serializers import MedicationSerializer
 from symptoms.models import Mood, Symptom
 
 
@@ -122,37 +122,6 @@ class DashboardSerializer(serializers.Serializer):
 # --- The doctor's patient overview ------------------------------------------------------------
 
 
-class CurrentMedicationSerializer(serializers.ModelSerializer):
-    """A current medication as the Medications endpoints show it."""
-
-    reminder_times = serializers.ListField(child=serializers.CharField(), read_only=True)
-    is_current = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Medication
-        fields = (
-            "id",
-            "patient",
-            "name",
-            "dosage",
-            "frequency",
-            "custom_schedule",
-            "reminder_times",
-            "start_date",
-            "end_date",
-            "notes",
-            "is_active",
-            "is_current",
-            "created_at",
-            "updated_at",
-        )
-        read_only_fields = fields
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_is_current(self, medication: Medication) -> bool:
-        return True  # only current medications are serialized with this class
-
-
 class _AdherenceMedicationSerializer(serializers.Serializer):
     medication_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -190,7 +159,7 @@ class AdherenceDocSerializer(serializers.Serializer):
 
 class PatientOverviewSerializer(serializers.Serializer):
     patient = PatientSerializer()
-    medications = CurrentMedicationSerializer(many=True)
+    medications = MedicationSerializer(many=True)
     recent_symptoms = SymptomSerializer(many=True, help_text="The last 20.")
     recent_moods = MoodSerializer(many=True, help_text="The last 30.")
     adherence = AdherenceDocSerializer(help_text="The last 30 days.")

@@ -14,10 +14,13 @@ import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts.tests.factories import DoctorFactory, PatientFactory
 from conftest import client_for
-from symptoms.tests.factories import MedicationFactory, MoodFactory, SymptomFactory
+from medications.models import Reminder, ReminderStatus
+from medications.tests.factories import MedicationFactory
+from symptoms.tests.factories import MoodFactory, SymptomFactory
 
 SECRET = "Zq-owner-secret-7781"
 ACTORS = ("anonymous", "owner", "other_patient", "assigned_doctor", "unassigned_doctor", "unverified_doctor")
@@ -94,6 +97,22 @@ MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
     "/api/dashboard/": {"get": (SUBJECT_READ, "?patient={owner}")},
     "/api/symptoms/ai_insights/": {"get": (SUBJECT_READ, "?patient={owner}")},
     "/api/reports/export/": {"get": (SUBJECT_READ, "?patient={owner}")},
+    "/api/medications/": {"get": (HEALTH_LIST, ""), "post": (HEALTH_CREATE, "")},
+    "/api/medications/{pk}/": {
+        "get": (HEALTH_OBJECT_READ, ""),
+        "put": (HEALTH_OBJECT_WRITE, ""),
+        "patch": (HEALTH_OBJECT_WRITE, ""),
+        "delete": (HEALTH_OBJECT_WRITE, ""),
+    },
+    "/api/medications/{pk}/doses/": {"post": (HEALTH_OBJECT_WRITE, "")},
+    "/api/medications/current/": {"get": (HEALTH_LIST, "")},
+    "/api/medications/upcoming/": {"get": (HEALTH_LIST, "")},
+    "/api/medications/adherence/": {"get": (SUBJECT_READ, "?patient={owner}")},
+    "/api/medications/reminders/": {"get": (HEALTH_LIST, "")},
+    "/api/medications/reminders/{pk}/taken/": {"post": (HEALTH_OBJECT_WRITE, "")},
+    "/api/medications/reminders/{pk}/skipped/": {"post": (HEALTH_OBJECT_WRITE, "")},
+    # The emailed link: the signed token is the credential (a bad one is a 400 page for anyone).
+    "/api/medications/reminders/confirm/{token}/": {"get": (PUBLIC, ""), "post": (PUBLIC, "")},
 }
 
 # Which of the owner's objects a {pk} in a route stands for.
@@ -101,6 +120,8 @@ OBJECT_FOR_PREFIX = {
     "/api/auth/patients/": "owner",
     "/api/symptoms/": "symptom",
     "/api/moods/": "mood",
+    "/api/medications/": "medication",
+    "/api/medications/reminders/": "reminder",
 }
 
 _METHODS = ("get", "post", "put", "patch", "delete")
@@ -153,6 +174,12 @@ def world(db):
     medication = MedicationFactory(patient=owner, name=f"{SECRET} pill", notes=SECRET)
     symptom = SymptomFactory(patient=owner, name=f"{SECRET} ache", notes=SECRET, related_medications=[medication])
     mood = MoodFactory(patient=owner, notes=SECRET, date=owner.local_today() - datetime.timedelta(days=1))
+    reminder = Reminder.objects.create(
+        medication=medication,
+        patient=owner,
+        scheduled_for=timezone.now() - datetime.timedelta(hours=1),
+        status=ReminderStatus.SENT,
+    )
     # The other patient has rows too, so their lists are not trivially empty.
     other_med = MedicationFactory(patient=other)
     SymptomFactory(patient=other, related_medications=[other_med])
@@ -166,7 +193,13 @@ def world(db):
             "unassigned_doctor": DoctorFactory(),
             "unverified_doctor": unverified,
         },
-        "objects": {"owner": owner.pk, "symptom": symptom.pk, "mood": mood.pk, "medication": medication.pk},
+        "objects": {
+            "owner": owner.pk,
+            "symptom": symptom.pk,
+            "mood": mood.pk,
+            "medication": medication.pk,
+            "reminder": reminder.pk,
+        },
     }
 
 

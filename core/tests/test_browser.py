@@ -14,6 +14,7 @@ import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import skip_or_fail
+from medications.tests.factories import MedicationFactory
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -27,8 +28,7 @@ LAUNCH_ARGS = [
     "--disable-sync",
 ]
 # The operation "Try it out" runs, and the tag/operation id Swagger UI uses for its element id.
-TRY_IT_PATH = "/api/auth/profile/"
-TRY_IT_ELEMENT = "#operations-auth-auth_profile_retrieve"
+TRY_IT_ELEMENT = "#operations-medications-medications_list"
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -67,6 +67,7 @@ def browser_page(live_server, monkeypatch):
 
 
 def test_swagger_ui_authorizes_with_a_jwt_and_runs_try_it_out(browser_page, patient):
+    MedicationFactory(patient=patient, name="Browser-visible Aspirin")
     page, base, csp_violations = browser_page
     token = str(AccessToken.for_user(patient))
     page.goto(f"{base}/api/docs/")
@@ -82,7 +83,7 @@ def test_swagger_ui_authorizes_with_a_jwt_and_runs_try_it_out(browser_page, pati
     status = operation.locator(".live-responses-table .response .response-col_status").first
     status.wait_for(timeout=15_000)
     assert status.inner_text().strip() == "200"
-    assert patient.username in operation.locator(".live-responses-table .microlight").first.inner_text()
+    assert "Browser-visible Aspirin" in operation.locator(".live-responses-table .microlight").first.inner_text()
     assert csp_violations == []
 
 

@@ -1,22 +1,7 @@
-import datetime
-
 import factory
-from django.utils import timezone
 
 from accounts.tests.factories import PatientFactory
-from medications.models import Frequency, Medication
 from symptoms.models import Mood, Symptom
-
-
-class MedicationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Medication
-
-    patient = factory.SubFactory(PatientFactory)
-    name = factory.Sequence(lambda n: f"Medication {n}")
-    dosage = "10 mg"
-    frequency = Frequency.ONCE_DAILY
-    start_date = factory.LazyFunction(lambda: timezone.now().date() - datetime.timedelta(days=30))
 
 
 class SymptomFactory(factory.django.DjangoModelFactory):

@@ -8,7 +8,8 @@ from django.utils import timezone
 from accounts.tests.factories import DoctorFactory
 from conftest import client_for
 from medications.models import Reminder, ReminderStatus
-from symptoms.tests.factories import MedicationFactory, MoodFactory, SymptomFactory
+from medications.tests.factories import MedicationFactory
+from symptoms.tests.factories import MoodFactory, SymptomFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import DoctorFactory, PatientFactory
 from conftest import client_for
+from medications.tests.factories import MedicationFactory
 from symptoms.models import Symptom
-from symptoms.tests.factories import MedicationFactory, SymptomFactory
+from symptoms.tests.factories import SymptomFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -29,6 +29,10 @@ def test_doctor_list_across_patients_logs_each_patient_read(doctor, doctor_clien
         ("/api/moods/trends/?patient={id}", "moods"),
         ("/api/dashboard/?patient={id}", "dashboard"),
         ("/api/symptoms/ai_insights/?patient={id}", "insights"),
+        ("/api/medications/?patient={id}", "medications"),
+        ("/api/medications/current/?patient={id}", "medications"),
+        ("/api/medications/reminders/?patient={id}", "medications"),
+        ("/api/medications/adherence/?patient={id}", "adherence"),
         ("/api/reports/export/?patient={id}", "report"),
         ("/api/auth/patients/{id}/", "overview"),
     ],
@@ -53,3 +57,16 @@ def test_patients_own_reads_and_refused_reads_are_not_logged(patient_client, pat
     patient_client.get("/api/symptoms/")
     assert doctor_client.get(f"/api/dashboard/?patient={other_patient.id}").status_code == 404
     assert not DataAccessLog.objects.exists()
+
+
+def test_doctor_dose_history_across_patients_logs_each_patient(doctor, doctor_client, assigned_patient):
+    from medications.tests.factories import ReminderFactory
+
+    second = PatientFactory(assigned_doctor=doctor)
+    ReminderFactory(medication__patient=assigned_patient)
+    ReminderFactory(medication__patient=second)
+    ReminderFactory()  # someone else's: neither read nor logged
+    assert len(doctor_client.get("/api/medications/reminders/").json()) == 2
+    assert logged(assigned_patient) == ["medications"]
+    assert logged(second) == ["medications"]
+    assert DataAccessLog.objects.count() == 2

@@ -8,9 +8,10 @@ from django.utils import timezone
 from accounts.tests.factories import PatientFactory
 from core.mail import EmailDeliveryError
 from medications.models import Reminder, ReminderStatus
+from medications.tests.factories import MedicationFactory
 from symptoms import services, tasks
 from symptoms.models import DigestDelivery
-from symptoms.tests.factories import MedicationFactory, MoodFactory, SymptomFactory
+from symptoms.tests.factories import MoodFactory, SymptomFactory
 
 pytestmark = pytest.mark.django_db
 

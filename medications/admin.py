@@ -1,0 +1,61 @@
+from django.contrib import admin
+from django.utils import timezone
+
+from medications.models import Medication, Reminder
+from medications.services import compute_next_dose
+
+
+@admin.register(Medication)
+class MedicationAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "name",
+        "dosage",
+        "frequency",
+        "patient",
+        "start_date",
+        "end_date",
+        "is_active",
+        "next_dose_at",
+    )
+    list_filter = ("frequency", "is_active", ("start_date", admin.DateFieldListFilter))
+    search_fields = ("name", "dosage", "patient__username", "patient__email")
+    raw_id_fields = ("patient",)
+    readonly_fields = ("next_dose_at", "created_at", "updated_at")
+    list_select_related = ("patient",)
+    date_hierarchy = "start_date"
+
+    def save_model(self, request, obj: Medication, form, change) -> None:
+        # An admin edit may change the schedule: keep the sweep's index column true.
+        obj.next_dose_at = compute_next_dose(obj, patient=obj.patient, after=timezone.now())
+        super().save_model(request, obj, form, change)
+
+
+class ReminderMedicationFilter(admin.SimpleListFilter):
+    """Filter by medication id without listing every medication (there can be 100,000)."""
+
+    title = "medication"
+    parameter_name = "medication"
+
+    def lookups(self, request, model_admin):
+        medication_id = request.GET.get(self.parameter_name)
+        if medication_id and medication_id.isdigit():
+            return [(medication_id, f"Medication #{medication_id}")]
+        return []
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(medication_id=int(value))
+        return queryset
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ("id", "medication", "patient", "kind", "scheduled_for", "status", "sent_at", "responded_at")
+    list_filter = ("status", "kind", ReminderMedicationFilter, ("scheduled_for", admin.DateFieldListFilter))
+    search_fields = ("medication__name", "patient__username", "patient__email")
+    raw_id_fields = ("medication", "patient")
+    readonly_fields = ("claim", "claimed_at", "attempts", "created_at")
+    list_select_related = ("medication", "patient")
+    date_hierarchy = "scheduled_for"

@@ -1,0 +1,33 @@
+"""Write use cases of the medications app (views, tasks and commands call these)."""
+
+from medications.services.doses import (
+    BadConfirmToken,
+    confirm_token,
+    dose_log,
+    reminder_answer,
+    reminder_id_from_token,
+)
+from medications.services.medications import (
+    compute_next_dose,
+    medication_create,
+    medication_delete,
+    medication_update,
+    medications_reschedule_for_patient,
+)
+from medications.services.sweep import SweepResult, reminder_retry_delivery, sweep
+
+__all__ = [
+    "BadConfirmToken",
+    "SweepResult",
+    "compute_next_dose",
+    "confirm_token",
+    "dose_log",
+    "medication_create",
+    "medication_delete",
+    "medication_update",
+    "medications_reschedule_for_patient",
+    "reminder_answer",
+    "reminder_id_from_token",
+    "reminder_retry_delivery",
+    "sweep",
+]

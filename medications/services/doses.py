@@ -1,0 +1,75 @@
+"""Write use cases for doses: answering a reminder, logging an unscheduled dose, the signed
+confirmation link."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
+
+CONFIRM_SALT = "medications.reminder-confirm"
+CONFIRM_MAX_AGE = datetime.timedelta(hours=24)
+ANSWERS = (ReminderStatus.TAKEN, ReminderStatus.SKIPPED)
+# A logged dose may be dated a little ahead of the server clock (a phone's clock drifts).
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+class BadConfirmToken(Exception):
+    """The link is forged, damaged or older than 24 hours."""
+
+
+def confirm_token(reminder_id: int) -> str:
+    return signing.dumps({"r": reminder_id}, salt=CONFIRM_SALT)
+
+
+def reminder_id_from_token(token: str) -> int:
+    try:
+        payload = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    except signing.BadSignature as exc:  # SignatureExpired is a BadSignature
+        raise BadConfirmToken(type(exc).__name__) from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("r"), int):
+        raise BadConfirmToken("payload")
+    return payload["r"]
+
+
+def reminder_answer(*, reminder: Reminder, status: str, now: datetime.datetime | None = None) -> Reminder:
+    """Record "taken" or "skipped". Idempotent (the same answer again changes nothing, not even
+    ``responded_at``); a dose can be corrected from one answer to the other, and a missed, failed
+    or unanswered one can still be answered."""
+    if status not in ANSWERS:
+        raise ValueError(status)
+    now = now or timezone.now()
+    if reminder.kind == ReminderKind.LOGGED and status != ReminderStatus.TAKEN:
+        raise ValidationError({"status": ["A logged dose was taken; delete it from the admin if it is wrong."]})
+    if reminder.scheduled_for > now + CLOCK_SKEW:
+        raise ValidationError({"status": ["This dose is not due yet."]})
+    if reminder.status == status:
+        return reminder
+    with transaction.atomic():
+        Reminder.objects.filter(pk=reminder.pk).update(status=status, responded_at=now)
+    reminder.status = status
+    reminder.responded_at = now
+    return reminder
+
+
+def dose_log(*, medication: Medication, taken_at: datetime.datetime | None = None, now=None) -> Reminder:
+    """Log a dose taken now (or at ``taken_at``): an as-needed or unscheduled dose."""
+    now = now or timezone.now()
+    taken_at = taken_at or now
+    if taken_at > now + CLOCK_SKEW:
+        raise ValidationError({"taken_at": ["A dose cannot be logged in the future."]})
+    if taken_at.astimezone(medication.patient.tzinfo).date() < medication.start_date:
+        raise ValidationError({"taken_at": ["This is before the medication's start date."]})
+    return Reminder.objects.create(
+        medication=medication,
+        patient_id=medication.patient_id,
+        kind=ReminderKind.LOGGED,
+        scheduled_for=taken_at,
+        status=ReminderStatus.TAKEN,
+        responded_at=now,
+    )

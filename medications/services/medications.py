@@ -1,0 +1,116 @@
+"""Write use cases for medications: create, update, delete, and keeping ``next_dose_at`` true."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from medications.models import Frequency, Medication
+from medications.schedule import HHMM, next_dose, parse_hhmm
+
+MAX_CUSTOM_TIMES = 12
+EDITABLE_FIELDS = ("name", "dosage", "frequency", "custom_schedule", "start_date", "end_date", "notes", "is_active")
+SCHEDULE_FIELDS = ("frequency", "custom_schedule", "start_date", "end_date", "is_active")
+
+
+def normalise_custom_schedule(frequency: str, schedule: Any, *, given: bool) -> list[str]:
+    """Validate ``custom_schedule`` for ``frequency`` and return it sorted.
+
+    ``given`` says whether the client sent the field; when it did not and the frequency is not
+    custom, a stored schedule is simply cleared (PATCH from custom to once_daily).
+    """
+    if frequency != Frequency.CUSTOM:
+        if given and schedule:
+            raise ValidationError(
+                {"custom_schedule": ["Only the custom frequency takes a schedule; leave it empty or null."]}
+            )
+        return []
+    if not schedule:
+        raise ValidationError({"custom_schedule": ['The custom frequency needs 1 to 12 times, e.g. ["08:00"].']})
+    if not isinstance(schedule, list) or not all(isinstance(item, str) for item in schedule):
+        raise ValidationError({"custom_schedule": ['Give a list of "HH:MM" strings.']})
+    bad = [item for item in schedule if not HHMM.match(item)]
+    if bad:
+        raise ValidationError({"custom_schedule": [f'Times must be "HH:MM" (00:00–23:59); invalid: {bad[0]!r}.']})
+    if len(set(schedule)) != len(schedule):
+        raise ValidationError({"custom_schedule": ["Times must be distinct."]})
+    if len(schedule) > MAX_CUSTOM_TIMES:
+        raise ValidationError({"custom_schedule": [f"At most {MAX_CUSTOM_TIMES} times a day."]})
+    return sorted(schedule)
+
+
+def compute_next_dose(medication: Medication, *, patient: User, after: datetime.datetime) -> datetime.datetime | None:
+    """The first dose of ``medication`` strictly after ``after`` in the patient's zone."""
+    if not medication.is_active:
+        return None
+    times = [parse_hhmm(value) for value in medication.reminder_times]
+    return next_dose(
+        times=times,
+        tz=patient.tzinfo,
+        start_date=medication.start_date,
+        end_date=medication.end_date,
+        after=after,
+    )
+
+
+def _validate(medication: Medication, *, schedule_given: bool) -> None:
+    medication.custom_schedule = normalise_custom_schedule(
+        medication.frequency, medication.custom_schedule, given=schedule_given
+    )
+    if medication.end_date is not None and medication.end_date < medication.start_date:
+        raise ValidationError({"end_date": ["The end date cannot be before the start date."]})
+
+
+def medication_create(*, patient: User, data: dict[str, Any], now: datetime.datetime | None = None) -> Medication:
+    """Create a medication for ``patient``; its first reminder is the next dose after ``now``."""
+    now = now or timezone.now()
+    fields = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
+    medication = Medication(patient=patient, **fields)
+    _validate(medication, schedule_given="custom_schedule" in data)
+    medication.full_clean(exclude=["patient"])
+    medication.next_dose_at = compute_next_dose(medication, patient=patient, after=now)
+    medication.save()
+    return medication
+
+
+def medication_update(
+    *, medication: Medication, data: dict[str, Any], now: datetime.datetime | None = None
+) -> Medication:
+    """Change editable fields (the owner never changes); end ≥ start is checked against the
+    stored values too. A changed schedule restarts from ``now`` (doses already recorded stay); an
+    edit that leaves the schedule alone keeps a due dose that the sweep has not reached yet."""
+    now = now or timezone.now()
+    before = {key: getattr(medication, key) for key in SCHEDULE_FIELDS}
+    for key, value in data.items():
+        if key not in EDITABLE_FIELDS:
+            raise ValueError(f"{key} is not an editable medication field")
+        setattr(medication, key, value)
+    _validate(medication, schedule_given="custom_schedule" in data)
+    medication.full_clean(exclude=["patient"])
+    if any(getattr(medication, key) != value for key, value in before.items()):
+        medication.next_dose_at = compute_next_dose(medication, patient=medication.patient, after=now)
+    with transaction.atomic():
+        medication.save()
+    return medication
+
+
+def medication_delete(*, medication: Medication) -> None:
+    medication.delete()
+
+
+def medications_reschedule_for_patient(*, patient: User, now: datetime.datetime | None = None) -> int:
+    """Recompute ``next_dose_at`` for a patient's active medications (after a time-zone change)."""
+    now = now or timezone.now()
+    changed = []
+    for medication in Medication.objects.filter(patient=patient, is_active=True):
+        value = compute_next_dose(medication, patient=patient, after=now)
+        if value != medication.next_dose_at:
+            medication.next_dose_at = value
+            changed.append(medication)
+    Medication.objects.bulk_update(changed, ["next_dose_at"])
+    return len(changed)

@@ -1,0 +1,308 @@
+"""The reminder engine: one sweep turns due doses into reminder rows, emails them, and closes
+unanswered ones.
+
+Cost grows with the number of due doses, not with the number of medications: medications are
+read through the partial index on ``next_dose_at`` (only due ones), reminders through the
+``(status, scheduled_for)`` index. Safe to run concurrently and repeatedly:
+
+- rows: ``bulk_create(ignore_conflicts=True)`` against the unique (medication, scheduled_for)
+  constraint, and (PostgreSQL) ``SELECT … FOR UPDATE SKIP LOCKED`` so two sweeps split the work;
+- emails: a batch is claimed by a conditional UPDATE that writes the sweep's own token only on
+  rows still unclaimed; a sweep sends only rows carrying its token, so two sweeps, two beats or a
+  redelivered task never email one dose twice;
+- retries: each retry compares-and-swaps ``attempts`` (see ``reminder_retry_delivery``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from accounts.models import Role
+from core.mail import EmailDeliveryError, open_connection
+from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
+from medications.schedule import doses_between, next_dose, parse_hhmm
+from medications.services.delivery import send_reminder_email
+
+logger = logging.getLogger(__name__)
+
+CATCH_UP = datetime.timedelta(hours=2)  # later than this: recorded missed, no email
+ANSWER_WINDOW = datetime.timedelta(hours=4)  # unanswered this long after its time: missed
+MAX_BACKFILL = datetime.timedelta(days=7)  # after a long outage, rows for at most this far back
+CLAIM_TTL = datetime.timedelta(minutes=30)  # a claim older than this (crashed sweep) is taken over
+MEDICATION_BATCH = 1000
+SEND_BATCH = 250
+MAX_BATCHES = 10_000
+
+RetryHook = Callable[[int, uuid.UUID], None]
+
+
+@dataclass
+class SweepResult:
+    medications: int = 0
+    created: int = 0
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    missed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _enqueue_retry(reminder_id: int, claim: uuid.UUID) -> None:
+    from medications.tasks import retry_reminder_email  # tasks call services, not the reverse, at import
+
+    try:
+        retry_reminder_email.apply_async(args=(reminder_id, str(claim)), countdown=30)
+    except Exception:  # broker down: the claim expires after CLAIM_TTL and a later sweep retries
+        logger.warning("could not enqueue a retry for reminder %s", reminder_id, exc_info=True)
+
+
+def sweep(*, now: datetime.datetime | None = None, on_transient: RetryHook | None = None) -> SweepResult:
+    """One sweep as if the clock read ``now``."""
+    now = now or timezone.now()
+    if timezone.is_naive(now):
+        raise ValueError("sweep() needs an aware datetime")
+    result = SweepResult()
+    materialize_due_doses(now=now, result=result)
+    deliver_due_reminders(now=now, result=result, on_transient=on_transient or _enqueue_retry)
+    result.missed += close_unanswered(now=now)
+    logger.info("reminder sweep at %s: %s", now.isoformat(), result.as_dict())
+    return result
+
+
+def _doses_for(medication: Medication, *, now: datetime.datetime) -> tuple[list[datetime.datetime], object]:
+    """The due dose instants of one medication (≤ now) and its next dose after now."""
+    if not medication.is_active or not medication.reminder_times:
+        return [], None
+    tz = medication.patient.tzinfo
+    times = [parse_hhmm(value) for value in medication.reminder_times]
+    floor = now - MAX_BACKFILL
+    first = medication.next_dose_at
+    due = [first] if first >= floor else []
+    due.extend(
+        doses_between(
+            times=times,
+            tz=tz,
+            start_date=medication.start_date,
+            end_date=medication.end_date,
+            after=max(first, floor),
+            until=now,
+        )
+    )
+    upcoming = next_dose(times=times, tz=tz, start_date=medication.start_date, end_date=medication.end_date, after=now)
+    return due, upcoming
+
+
+def materialize_due_doses(*, now: datetime.datetime, result: SweepResult) -> None:
+    """Create the reminder rows of every dose due by ``now`` and move ``next_dose_at`` on."""
+    for _ in range(MAX_BATCHES):
+        with transaction.atomic():
+            medications = list(
+                Medication.objects.filter(next_dose_at__lte=now)
+                .select_related("patient")  # the patient's zone
+                .only(
+                    "id",
+                    "patient_id",
+                    "frequency",
+                    "custom_schedule",
+                    "start_date",
+                    "end_date",
+                    "is_active",
+                    "next_dose_at",
+                    "patient__timezone",
+                )
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("next_dose_at", "id")[:MEDICATION_BATCH]
+            )
+            if not medications:
+                return
+            rows: list[Reminder] = []
+            moves: dict[datetime.datetime | None, list[int]] = defaultdict(list)
+            for medication in medications:
+                due, upcoming = _doses_for(medication, now=now)
+                for instant in due:
+                    late = instant < now - CATCH_UP
+                    rows.append(
+                        Reminder(
+                            medication_id=medication.pk,
+                            patient_id=medication.patient_id,
+                            kind=ReminderKind.SCHEDULED,
+                            scheduled_for=instant,
+                            status=ReminderStatus.MISSED if late else ReminderStatus.PENDING,
+                        )
+                    )
+                moves[upcoming].append(medication.pk)
+            Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+            for upcoming, ids in moves.items():
+                Medication.objects.filter(pk__in=ids).update(next_dose_at=upcoming)
+        result.medications += len(medications)
+        result.created += len(rows)  # attempted; duplicates were ignored by the constraint
+        if len(medications) < MEDICATION_BATCH:
+            return
+
+
+def _deliverable_q(now: datetime.datetime) -> Q:
+    return Q(
+        kind=ReminderKind.SCHEDULED,
+        status=ReminderStatus.PENDING,
+        sent_at__isnull=True,
+        scheduled_for__gte=now - CATCH_UP,
+        scheduled_for__lte=now,
+    )
+
+
+def _claimable_q(now: datetime.datetime) -> Q:
+    return Q(claim__isnull=True) | Q(claimed_at__lt=now - CLAIM_TTL)
+
+
+def deliver_due_reminders(*, now: datetime.datetime, result: SweepResult, on_transient: RetryHook) -> None:
+    """Claim due, unsent reminders in batches and email them over one SMTP connection each."""
+    candidates = (
+        Reminder.objects.filter(_deliverable_q(now), _claimable_q(now))
+        .filter(
+            patient__role=Role.PATIENT,  # a doctor never gets reminders, whoever owns the row
+            patient__is_active=True,
+            patient__email_reminders_enabled=True,
+        )
+        .exclude(patient__email="")
+        .order_by("scheduled_for", "id")
+    )
+    for _ in range(MAX_BATCHES):
+        ids = list(candidates.values_list("id", flat=True)[:SEND_BATCH])
+        if not ids:
+            return
+        token = uuid.uuid4()
+        # The claim: only columns of the row itself in the WHERE clause, so PostgreSQL re-checks
+        # them after waiting for a concurrent claimer's row lock (and then skips the row).
+        Reminder.objects.filter(_deliverable_q(now), _claimable_q(now), pk__in=ids).update(
+            claim=token, claimed_at=now, attempts=1
+        )
+        _send_claimed(token=token, now=now, result=result, on_transient=on_transient)
+
+
+def _send_claimed(*, token: uuid.UUID, now: datetime.datetime, result: SweepResult, on_transient: RetryHook) -> None:
+    batch = list(
+        Reminder.objects.filter(claim=token)
+        .select_related("medication", "patient")
+        .only(
+            "id",
+            "scheduled_for",
+            "medication__name",
+            "medication__dosage",
+            "patient__email",
+            "patient__username",
+            "patient__first_name",
+            "patient__timezone",
+        )
+        .order_by("scheduled_for", "id")
+    )
+    if not batch:
+        return
+    sent: list[int] = []
+    failed: list[int] = []
+    transient: list[int] = []
+    connection = open_connection()
+    try:
+        connection.open()
+    except Exception:  # SMTP server unreachable: the whole batch goes to the retry path
+        logger.warning("SMTP connection failed; %s reminders will be retried", len(batch), exc_info=True)
+        transient = [reminder.pk for reminder in batch]
+        batch = []
+    try:
+        for reminder in batch:
+            try:
+                send_reminder_email(reminder, connection=connection)
+            except EmailDeliveryError as exc:
+                logger.warning("reminder %s: delivery failed (%s, permanent=%s)", reminder.pk, exc, exc.permanent)
+                if exc.permanent:
+                    failed.append(reminder.pk)
+                else:
+                    transient.append(reminder.pk)
+                    _reopen(connection)
+            else:
+                sent.append(reminder.pk)
+    finally:
+        connection.close()
+    mark_sent(ids=sent, claim=token, now=now)
+    if failed:
+        Reminder.objects.filter(pk__in=failed, claim=token, status=ReminderStatus.PENDING).update(
+            status=ReminderStatus.FAILED
+        )
+    for reminder_id in transient:
+        on_transient(reminder_id, token)
+    result.sent += len(sent)
+    result.failed += len(failed)
+    result.retrying += len(transient)
+
+
+def _reopen(connection) -> None:
+    try:
+        connection.close()
+        connection.open()
+    except Exception:  # the next send reports the problem for its own reminder
+        logger.warning("SMTP reconnect failed", exc_info=True)
+
+
+def mark_sent(*, ids: list[int], claim: uuid.UUID, now: datetime.datetime) -> None:
+    if not ids:
+        return
+    # A dose answered in the app while its email was on the way keeps its answer.
+    Reminder.objects.filter(pk__in=ids, claim=claim).update(
+        sent_at=now,
+        status=Case(
+            When(status=ReminderStatus.PENDING, then=Value(ReminderStatus.SENT)),
+            default=F("status"),
+        ),
+    )
+
+
+def close_unanswered(*, now: datetime.datetime) -> int:
+    """Doses still unanswered 4 hours after their time become missed."""
+    return Reminder.objects.filter(
+        kind=ReminderKind.SCHEDULED,
+        status__in=(ReminderStatus.PENDING, ReminderStatus.SENT),
+        scheduled_for__lt=now - ANSWER_WINDOW,
+    ).update(status=ReminderStatus.MISSED)
+
+
+def reminder_retry_delivery(
+    *, reminder_id: int, claim: str, attempt: int, final: bool, now: datetime.datetime | None = None
+) -> str:
+    """One retry of a transient delivery failure.
+
+    ``attempt`` is the number of tries already made; the compare-and-swap on ``attempts`` lets
+    exactly one execution of each retry through (a redelivered message finds it moved on).
+    Raises ``EmailDeliveryError`` for a transient failure that should be retried again.
+    """
+    now = now or timezone.now()
+    won = Reminder.objects.filter(
+        pk=reminder_id, claim=claim, status=ReminderStatus.PENDING, sent_at__isnull=True, attempts=attempt
+    ).update(attempts=attempt + 1, claimed_at=now)
+    if won != 1:
+        return "noop"
+    reminder = Reminder.objects.select_related("medication", "patient").get(pk=reminder_id)
+    patient = reminder.patient
+    if not (patient.email_reminders_enabled and patient.is_active and patient.email and patient.is_patient):
+        return "noop"
+    try:
+        send_reminder_email(reminder)
+    except EmailDeliveryError as exc:
+        if exc.permanent or final:
+            Reminder.objects.filter(pk=reminder_id, claim=claim, status=ReminderStatus.PENDING).update(
+                status=ReminderStatus.FAILED
+            )
+            logger.warning("reminder %s: delivery failed for good (%s)", reminder_id, exc)
+            return "failed"
+        raise
+    mark_sent(ids=[reminder_id], claim=uuid.UUID(claim), now=now)
+    return "sent"

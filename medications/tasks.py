@@ -1,0 +1,46 @@
+"""Celery entry points: thin, take primitives, call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils.dateparse import parse_datetime
+
+from core.mail import EmailDeliveryError
+from medications import services
+
+
+@shared_task(name="medications.send_due_reminders", ignore_result=True)
+def send_due_reminders(at: str | None = None) -> dict[str, int]:
+    """The periodic sweep (Celery beat). ``at``: ISO 8601 instant to sweep as of (default now).
+
+    Safe to run twice or concurrently: see ``medications.services.sweep``.
+    """
+    now = None
+    if at:
+        try:
+            now = parse_datetime(at)
+        except ValueError:
+            now = None
+        if now is None or now.tzinfo is None:
+            raise ValueError("at must be an ISO 8601 datetime with an offset")
+    return services.sweep(now=now).as_dict()
+
+
+@shared_task(
+    bind=True,
+    name="medications.retry_reminder_email",
+    ignore_result=True,
+    autoretry_for=(EmailDeliveryError,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def retry_reminder_email(self, reminder_id: int, claim: str) -> str:
+    """Resend one reminder after a transient SMTP failure; after the last try it is failed."""
+    return services.reminder_retry_delivery(
+        reminder_id=reminder_id,
+        claim=claim,
+        attempt=self.request.retries + 1,
+        final=self.request.retries >= self.max_retries,
+    )

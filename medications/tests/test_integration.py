@@ -1,0 +1,230 @@
+"""Integration: PostgreSQL, Redis, a real `celery worker` process and a local SMTP server.
+
+Skipped in a plain run (SQLite: another process cannot see the in-memory test database); a
+failure under CI (MEDITRACK_REQUIRE_SERVICES=1).
+"""
+
+import datetime
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from accounts.tests.factories import PatientFactory
+from conftest import skip_or_fail
+from medications import services
+from medications.models import Frequency, Medication, Reminder, ReminderStatus
+from medications.services.sweep import sweep
+
+pytestmark = pytest.mark.integration
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def require_postgres() -> None:
+    if connection.vendor != "postgresql":
+        skip_or_fail("needs PostgreSQL (DATABASE_URL): a worker process cannot see an in-memory SQLite test database")
+
+
+def require_redis() -> str:
+    url = settings.REDIS_URL
+    if not url:
+        skip_or_fail("needs REDIS_URL (the Celery broker)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        skip_or_fail(f"Redis at REDIS_URL is unreachable: {exc}")
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    """aiosmtpd handler that keeps every received message."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        return "250 OK"
+
+    def recipients(self) -> list[str]:
+        with self.lock:
+            return sorted(rcpt for rcpts, _msg in self.messages for rcpt in rcpts)
+
+
+@pytest.fixture
+def smtp_inbox():
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+def database_url() -> str:
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def due_now(patient, *, minutes_ago: int = 5) -> Medication:
+    """A medication whose custom time fell a few minutes ago (in the patient's zone)."""
+    now = timezone.now()
+    local = (now - datetime.timedelta(minutes=minutes_ago)).astimezone(patient.tzinfo)
+    return services.medication_create(
+        patient=patient,
+        data={
+            "name": "Metformin",
+            "dosage": "500 mg",
+            "frequency": Frequency.CUSTOM,
+            "custom_schedule": [local.strftime("%H:%M")],
+            "start_date": local.date() - datetime.timedelta(days=1),
+        },
+        now=now - datetime.timedelta(minutes=minutes_ago + 2),
+    )
+
+
+def wait_for(predicate, *, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
+
+
+def test_worker_on_redis_sends_one_email_per_due_dose(transactional_db, smtp_inbox):
+    require_postgres()
+    redis_url = require_redis()
+    inbox, port = smtp_inbox
+    patients = [
+        PatientFactory(timezone="UTC", email="utc@example.test"),
+        PatientFactory(timezone="Asia/Kolkata", email="kolkata@example.test"),
+        PatientFactory(timezone="America/New_York", email="ny@example.test"),
+    ]
+    quiet = PatientFactory(email="quiet@example.test", email_reminders_enabled=False)
+    for patient in [*patients, quiet]:
+        due_now(patient)
+
+    queue = f"it-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DB_CONN_MAX_AGE": "0",
+        "REDIS_URL": redis_url,
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(port),
+        "EMAIL_USE_TLS": "0",
+        "EMAIL_USE_SSL": "0",
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=WARNING",
+            f"--hostname={queue}@%h",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        from medications.tasks import send_due_reminders
+
+        send_due_reminders.apply_async(queue=queue)
+        expected = ["kolkata@example.test", "ny@example.test", "utc@example.test"]
+        assert wait_for(lambda: len(inbox.recipients()) >= 3, timeout=60), "the worker sent nothing in 60 s"
+        time.sleep(1.0)
+        assert inbox.recipients() == expected
+        subjects = [msg["Subject"] for _rcpts, msg in inbox.messages]
+        assert all(subject.startswith("Reminder: Metformin 500 mg at ") for subject in subjects)
+        assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == 3
+        assert Reminder.objects.get(patient=quiet).status == ReminderStatus.PENDING
+
+        # A second and a third sweep (a retried task, a second beat): nothing more.
+        send_due_reminders.apply_async(queue=queue)
+        send_due_reminders.apply_async(queue=queue)
+        import redis
+
+        broker = redis.Redis.from_url(redis_url)
+        assert wait_for(lambda: broker.llen(queue) == 0, timeout=30)
+        time.sleep(2.0)
+        assert inbox.recipients() == expected
+        assert Reminder.objects.count() == 4
+    finally:
+        worker.terminate()
+        try:
+            output, _ = worker.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output, _ = worker.communicate()
+        if output:
+            print(output.decode(errors="replace")[-4000:])
+
+
+def test_two_sweeps_racing_email_each_dose_once(transactional_db, settings):
+    require_postgres()
+    settings.EMAIL_BACKEND = "medications.tests.backends.SlowBackend"
+    mail.outbox = []
+    patients = [PatientFactory(email=f"race{i}@example.test", timezone="Europe/London") for i in range(40)]
+    for patient in patients:
+        due_now(patient)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+    results = []
+    now = timezone.now()
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(sweep(now=now, on_transient=lambda *_: None))
+        except Exception as exc:  # noqa: BLE001 (surfaced by the assertion below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    recipients = sorted(message.to[0] for message in mail.outbox)
+    assert recipients == sorted(patient.email for patient in patients)  # each exactly once
+    assert sum(result.sent for result in results) == 40
+    assert Reminder.objects.count() == 40
+    assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == 40

@@ -1,0 +1,256 @@
+"""Thin views: permissions → input → one service/selector → output."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.audit import DoctorReadAuditMixin
+from accounts.models import AccessResource, User
+from accounts.permissions import PatientWritesDoctorReads
+from accounts.selectors import subject_patient
+from core.middleware import allow_html
+from core.params import PatientQuerySerializer, days_serializer, validate_query
+from medications import selectors, services
+from medications.filters import FILTER_BACKENDS, MedicationFilter, ReminderFilter
+from medications.models import Medication, Reminder, ReminderStatus
+from medications.serializers import AdherenceSerializer, DoseLogSerializer, MedicationSerializer, ReminderSerializer
+
+PATIENT_PARAM = OpenApiParameter(
+    "patient", int, description="Doctors: narrow to one assigned patient (an unassigned id is a 404)."
+)
+NOT_FOUND = OpenApiResponse(description="Not found (or not yours).")
+FORBIDDEN = OpenApiResponse(description="Doctors are read-only; unverified doctors see nothing.")
+BAD_REQUEST = OpenApiResponse(description="Validation errors.")
+
+
+class AdherenceQuerySerializer(days_serializer(default=30, maximum=365, name="AdherenceDays"), PatientQuerySerializer):
+    pass
+
+
+class SubjectPatientMixin:
+    """Resolves ``?patient=`` once per request (a doctor's narrowing; a patient's own id)."""
+
+    def subject(self) -> User | None:
+        """None for a patient (their own rows) and for a doctor reading all their patients."""
+        request = self.request
+        if not hasattr(request, "subject_patient"):
+            patient_id = validate_query(PatientQuerySerializer, request).get("patient")
+            subject = subject_patient(user=request.user, patient_id=patient_id, required_for_doctor=False)
+            request.subject_patient = subject if request.user.is_doctor else None
+        return request.subject_patient
+
+
+@extend_schema_view(
+    list=extend_schema(summary="My medications (doctors: my patients')", parameters=[PATIENT_PARAM]),
+    retrieve=extend_schema(summary="One medication", responses={200: MedicationSerializer, 404: NOT_FOUND}),
+    create=extend_schema(
+        summary="Add a medication",
+        responses={201: MedicationSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+    ),
+    update=extend_schema(
+        summary="Replace a medication",
+        responses={200: MedicationSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
+    partial_update=extend_schema(
+        summary="Change a medication",
+        responses={200: MedicationSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
+    destroy=extend_schema(summary="Delete a medication", responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND}),
+)
+@extend_schema(tags=["medications"])
+class MedicationViewSet(
+    DoctorReadAuditMixin,
+    SubjectPatientMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = MedicationSerializer
+    permission_classes = [PatientWritesDoctorReads]
+    audit_resource = AccessResource.MEDICATIONS
+    audit_action_resources = {"adherence": AccessResource.ADHERENCE}
+    lookup_value_regex = r"\d+"
+    filter_backends = FILTER_BACKENDS
+    filterset_class = MedicationFilter
+    search_fields = ("name", "dosage")
+    ordering_fields = ("start_date", "created_at", "name")
+    ordering = ("-created_at", "-id")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Medication.objects.none()
+        return selectors.medications_visible(user=self.request.user, patient=self.subject())
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        medication = services.medication_create(patient=request.user, data=serializer.validated_data)
+        return Response(self.get_serializer(medication).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        medication = self.get_object()
+        serializer = self.get_serializer(medication, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        medication = services.medication_update(medication=medication, data=serializer.validated_data)
+        return Response(self.get_serializer(medication).data)
+
+    def perform_destroy(self, instance: Medication) -> None:
+        services.medication_delete(medication=instance)
+
+    @extend_schema(summary="Current medications (active, started, not ended)", parameters=[PATIENT_PARAM])
+    @action(detail=False, methods=["get"], filterset_class=None)
+    def current(self, request: Request) -> Response:
+        queryset = selectors.medications_current(user=request.user, patient=self.subject())
+        return self._list(queryset)
+
+    @extend_schema(summary="Upcoming medications (active, starting later)", parameters=[PATIENT_PARAM])
+    @action(detail=False, methods=["get"], filterset_class=None)
+    def upcoming(self, request: Request) -> Response:
+        queryset = selectors.medications_upcoming(user=request.user, patient=self.subject())
+        return self._list(queryset)
+
+    def _list(self, queryset) -> Response:
+        queryset = queryset.order_by("-created_at", "-id")
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return Response(self.get_serializer(queryset, many=True).data)
+
+    @extend_schema(
+        summary="Adherence over the last N days (doctors: ?patient= is required)",
+        parameters=[AdherenceQuerySerializer],
+        responses={200: AdherenceSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def adherence(self, request: Request) -> Response:
+        query = validate_query(AdherenceQuerySerializer, request)
+        patient = self._subject = subject_patient(
+            user=request.user, patient_id=query.get("patient"), required_for_doctor=True
+        )
+        summary = selectors.adherence_summary(patient=patient, days=query["days"])
+        return Response(AdherenceSerializer(summary).data)
+
+    @extend_schema(
+        summary="Log a dose taken now (or at taken_at): as-needed or unscheduled",
+        request=DoseLogSerializer,
+        responses={201: ReminderSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+        filters=False,
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def doses(self, request: Request, pk: str | None = None) -> Response:
+        medication = self.get_object()
+        serializer = DoseLogSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reminder = services.dose_log(medication=medication, taken_at=serializer.validated_data.get("taken_at"))
+        reminder.medication_name = medication.name
+        return Response(ReminderSerializer(reminder).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(list=extend_schema(summary="Dose history (reminders and logged doses)", parameters=[PATIENT_PARAM]))
+@extend_schema(tags=["medications"])
+class ReminderViewSet(DoctorReadAuditMixin, SubjectPatientMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = ReminderSerializer
+    permission_classes = [PatientWritesDoctorReads]
+    audit_resource = AccessResource.MEDICATIONS
+
+    def audited_patient_ids(self, response) -> set[int]:
+        ids = super().audited_patient_ids(response)
+        if ids or not response.data:
+            return ids
+        # A doctor's history across all their patients: the rows carry no owner, so ask once.
+        return set(self.filter_queryset(self.get_queryset()).values_list("patient_id", flat=True).distinct())
+
+    lookup_value_regex = r"\d+"
+    filter_backends = FILTER_BACKENDS
+    filterset_class = ReminderFilter
+    ordering_fields = ("scheduled_for",)
+    ordering = ("-scheduled_for", "-id")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Reminder.objects.none()
+        return selectors.reminders_visible(user=self.request.user, patient=self.subject())
+
+    def _answer(self, answer: str) -> Response:
+        reminder = self.get_object()
+        reminder = services.reminder_answer(reminder=reminder, status=answer)
+        return Response(self.get_serializer(reminder).data)
+
+    @extend_schema(
+        summary="I took this dose (idempotent; corrects a 'skipped')",
+        request=None,
+        responses={200: ReminderSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+        filters=False,
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def taken(self, request: Request, pk: str | None = None) -> Response:
+        return self._answer(ReminderStatus.TAKEN)
+
+    @extend_schema(
+        summary="I skipped this dose (idempotent; corrects a 'taken')",
+        request=None,
+        responses={200: ReminderSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+        filters=False,
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def skipped(self, request: Request, pk: str | None = None) -> Response:
+        return self._answer(ReminderStatus.SKIPPED)
+
+
+@method_decorator(csrf_exempt, name="dispatch")  # the signed token is the credential, not a session
+class ReminderConfirmView(View):
+    """The emailed link: GET shows the dose and a button; only the POST marks it taken (mail
+    scanners follow links). Plain HTML, outside the JSON API's schema."""
+
+    template_name = "medications/confirm.html"
+    http_method_names = ["get", "post"]
+
+    def _load(self, token: str) -> Reminder | None:
+        try:
+            reminder_id = services.reminder_id_from_token(token)
+        except services.BadConfirmToken:
+            return None
+        return Reminder.objects.select_related("medication", "patient").filter(pk=reminder_id).first()
+
+    def _page(self, request: HttpRequest, context: dict, status_code: int = 200) -> HttpResponse:
+        return allow_html(render(request, self.template_name, context, status=status_code))
+
+    def _invalid(self, request: HttpRequest) -> HttpResponse:
+        return self._page(request, {"state": "invalid"}, status_code=400)
+
+    def _context(self, reminder: Reminder, state: str) -> dict:
+        local = reminder.scheduled_for.astimezone(reminder.patient.tzinfo)
+        return {
+            "state": state,
+            "reminder": reminder,
+            "medication": reminder.medication,
+            "local_time": local.strftime("%H:%M"),
+            "local_date": local.date().isoformat(),
+        }
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        reminder = self._load(token)
+        if reminder is None:
+            return self._invalid(request)
+        state = "done" if reminder.status == ReminderStatus.TAKEN else "ask"
+        return self._page(request, self._context(reminder, state))
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        reminder = self._load(token)
+        if reminder is None:
+            return self._invalid(request)
+        reminder = services.reminder_answer(reminder=reminder, status=ReminderStatus.TAKEN)
+        return self._page(request, self._context(reminder, "done"))
