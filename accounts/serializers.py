@@ -4,9 +4,10 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from accounts.models import DataAccessLog, Role, User
 from accounts.selectors import username_for_login
+from core.serializers import StrictJSONTypesMixin
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
     assigned_doctor_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -36,7 +37,7 @@ class ProfileSerializer(serializers.ModelSerializer):
         return doctor.display_name if doctor else None
 
 
-class RegisterSerializer(serializers.ModelSerializer):
+class RegisterSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"}, trim_whitespace=False)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.PATIENT)
 
@@ -70,7 +71,7 @@ class DoctorSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AssignDoctorSerializer(serializers.Serializer):
+class AssignDoctorSerializer(StrictJSONTypesMixin, serializers.Serializer):
     assigned_doctor = serializers.IntegerField(allow_null=True, min_value=1)
 
 
@@ -94,7 +95,7 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class RefreshInputSerializer(serializers.Serializer):
+class RefreshInputSerializer(StrictJSONTypesMixin, serializers.Serializer):
     refresh = serializers.CharField()
 
 

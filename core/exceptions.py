@@ -32,6 +32,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.Throttled()
     elif isinstance(exc, DjangoValidationError):
         exc = _django_validation_to_drf(exc)
+    elif isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, list):
+        # e.g. the search/ordering filters raise ["..."]: keep every 400 an object.
+        exc = exceptions.ValidationError({"non_field_errors": exc.detail})
     response = exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.Throttled) and exc.wait is None:
         response["Retry-After"] = "60"

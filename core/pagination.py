@@ -40,6 +40,17 @@ class OptionalLimitOffsetPagination(LimitOffsetPagination):
     def get_offset(self, request) -> int:
         return _non_negative_int(request, self.offset_query_param) or 0
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            name = parameter["name"]
+            parameter["schema"]["minimum"] = 1 if name == self.limit_query_param else 0
+            if name == self.limit_query_param:
+                parameter["description"] = (
+                    "Page size, 1 or more (capped at 500). Opt-in: without limit/offset the list is a plain array."
+                )
+        return parameters
+
     def get_paginated_response_schema(self, schema):
         envelope = super().get_paginated_response_schema(schema)
         return {

@@ -10,6 +10,13 @@ from rest_framework.request import Request
 
 def validate_query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
     serializer = serializer_class(data=request.query_params)
+    blank = {
+        name: ["This parameter may not be blank."]
+        for name, field in serializer.fields.items()
+        if request.query_params.get(name) == "" and not isinstance(field, serializers.CharField)
+    }
+    if blank:
+        raise serializers.ValidationError(blank)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime
 
 import django_filters
-from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 
+from core.filters import IntegerFilter, StrictBooleanFilter, StrictFilterSet
 from medications.models import Frequency, Medication, Reminder, ReminderStatus
 from medications.selectors import local_day_start
 
@@ -22,19 +22,8 @@ def _clamp(value: datetime.date) -> datetime.date:
     return min(max(value, _MIN_DAY), _MAX_DAY)
 
 
-_BOOLEANS = {"true": True, "false": False, "True": True, "False": False, "1": True, "0": False}
-
-
-class IntegerFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
-
-
-class MedicationFilter(django_filters.FilterSet):
-    is_active = django_filters.TypedChoiceFilter(
-        choices=[(value, value) for value in _BOOLEANS],
-        coerce=lambda value: _BOOLEANS[value],
-        help_text="true or false",
-    )
+class MedicationFilter(StrictFilterSet):
+    is_active = StrictBooleanFilter(help_text="true or false")
     frequency = django_filters.ChoiceFilter(choices=Frequency.choices)
 
     class Meta:
@@ -42,7 +31,7 @@ class MedicationFilter(django_filters.FilterSet):
         fields = ("is_active", "frequency")
 
 
-class ReminderFilter(django_filters.FilterSet):
+class ReminderFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=ReminderStatus.choices)
     medication = IntegerFilter(field_name="medication_id", min_value=1, help_text="A medication id.")
     date_after = django_filters.DateFilter(

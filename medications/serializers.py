@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.serializers import StrictJSONTypesMixin
 from medications.models import Medication, Reminder, ReminderStatus
 
 HHMM_HELP = 'Local "HH:MM" times (1–12, distinct) for the custom frequency; empty or null otherwise.'
 
 
-class MedicationSerializer(serializers.ModelSerializer):
+class MedicationSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
     custom_schedule = serializers.ListField(
         child=serializers.CharField(max_length=5),
         required=False,
@@ -65,7 +66,7 @@ class ReminderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DoseLogSerializer(serializers.Serializer):
+class DoseLogSerializer(StrictJSONTypesMixin, serializers.Serializer):
     taken_at = serializers.DateTimeField(
         required=False, help_text="When the dose was taken (ISO 8601 with offset); default now."
     )

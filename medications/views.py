@@ -109,13 +109,21 @@ class MedicationViewSet(
     def perform_destroy(self, instance: Medication) -> None:
         services.medication_delete(medication=instance)
 
-    @extend_schema(summary="Current medications (active, started, not ended)", parameters=[PATIENT_PARAM])
+    @extend_schema(
+        summary="Current medications (active, started, not ended)",
+        parameters=[PATIENT_PARAM],
+        responses={200: MedicationSerializer(many=True)},
+    )
     @action(detail=False, methods=["get"], filterset_class=None)
     def current(self, request: Request) -> Response:
         queryset = selectors.medications_current(user=request.user, patient=self.subject())
         return self._list(queryset)
 
-    @extend_schema(summary="Upcoming medications (active, starting later)", parameters=[PATIENT_PARAM])
+    @extend_schema(
+        summary="Upcoming medications (active, starting later)",
+        parameters=[PATIENT_PARAM],
+        responses={200: MedicationSerializer(many=True)},
+    )
     @action(detail=False, methods=["get"], filterset_class=None)
     def upcoming(self, request: Request) -> Response:
         queryset = selectors.medications_upcoming(user=request.user, patient=self.subject())

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from django import forms
 from django_filters import rest_framework as filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from core.filters import IntegerFilter, StrictFilterSet
 from symptoms.models import Mood, Symptom
 
 
-class IntegerFilter(filters.NumberFilter):
-    field_class = forms.IntegerField
-
-
-class _DateRangeFilterSet(filters.FilterSet):
+class _DateRangeFilterSet(StrictFilterSet):
     date = filters.DateFilter(field_name="date", help_text="Exactly this date (YYYY-MM-DD).")
     date_after = filters.DateFilter(field_name="date", lookup_expr="gte", help_text="On or after (YYYY-MM-DD).")
     date_before = filters.DateFilter(field_name="date", lookup_expr="lte", help_text="On or before (YYYY-MM-DD).")

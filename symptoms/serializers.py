@@ -6,8 +6,9 @@ from rest_framework import serializers
 
 from accounts.serializers import PatientSerializer
 from core.params import PatientQuerySerializer
+from core.serializers import StrictJSONTypesMixin
 from medications.models import Medication
-from medications.serializers import MedicationSerializer
+from medications.serializers import AdherenceSerializer, MedicationSerializer
 from symptoms.models import Mood, Symptom
 
 
@@ -35,7 +36,7 @@ class MedicationBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SymptomSerializer(serializers.ModelSerializer):
+class SymptomSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
     related_medications = MedicationIdsField(
         required=False, help_text="Ids of your own medications this symptom may relate to."
     )
@@ -61,7 +62,7 @@ class SymptomSerializer(serializers.ModelSerializer):
         }
 
 
-class MoodSerializer(serializers.ModelSerializer):
+class MoodSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
     mood_display = serializers.CharField(source="get_mood_display", read_only=True)
 
     class Meta:
@@ -122,44 +123,9 @@ class DashboardSerializer(serializers.Serializer):
 # --- The doctor's patient overview ------------------------------------------------------------
 
 
-class _AdherenceMedicationSerializer(serializers.Serializer):
-    medication_id = serializers.IntegerField()
-    name = serializers.CharField()
-    adherence_rate = serializers.FloatField(allow_null=True)
-    taken = serializers.IntegerField()
-    missed = serializers.IntegerField()
-    skipped = serializers.IntegerField()
-
-
-class _AdherenceHistorySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    medication = serializers.IntegerField()
-    medication_name = serializers.CharField()
-    scheduled_for = serializers.DateTimeField()
-    status = serializers.CharField()
-    sent_at = serializers.DateTimeField(allow_null=True)
-    responded_at = serializers.DateTimeField(allow_null=True)
-
-
-class _PeriodSerializer(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
-
-
-class AdherenceDocSerializer(serializers.Serializer):
-    adherence_rate = serializers.FloatField(allow_null=True)
-    total_reminders = serializers.IntegerField()
-    taken_reminders = serializers.IntegerField()
-    missed_reminders = serializers.IntegerField()
-    skipped_reminders = serializers.IntegerField()
-    period = _PeriodSerializer()
-    medications = _AdherenceMedicationSerializer(many=True)
-    history = _AdherenceHistorySerializer(many=True)
-
-
 class PatientOverviewSerializer(serializers.Serializer):
     patient = PatientSerializer()
     medications = MedicationSerializer(many=True)
     recent_symptoms = SymptomSerializer(many=True, help_text="The last 20.")
     recent_moods = MoodSerializer(many=True, help_text="The last 30.")
-    adherence = AdherenceDocSerializer(help_text="The last 30 days.")
+    adherence = AdherenceSerializer(help_text="The last 30 days.")

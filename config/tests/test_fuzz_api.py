@@ -1,0 +1,75 @@
+"""Schema-driven fuzzing: schemathesis generates valid and invalid requests for every operation
+of the OpenAPI schema, as a patient and as a doctor; none may answer 5xx or contradict the schema.
+
+Bounded by ``FUZZ_EXAMPLES`` examples per operation (CI runs it on every push).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from accounts.tests.factories import DoctorFactory, PatientFactory
+from config.wsgi import application
+from conftest import client_for
+from medications.tests.factories import MedicationFactory, ReminderFactory
+from symptoms.tests.factories import MoodFactory, SymptomFactory
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+# Unknown query parameters are ignored, as in most HTTP APIs (a client may add cache-busters);
+# every declared parameter is validated strictly.
+schema.config.generation.update(max_examples=EXAMPLES, allow_extra_parameters=False)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(db):
+    doctor = DoctorFactory()
+    patient = PatientFactory(assigned_doctor=doctor, timezone="America/New_York")
+    medication = MedicationFactory(patient=patient)
+    SymptomFactory(patient=patient, related_medications=[medication])
+    MoodFactory(patient=patient, date=patient.local_today() - datetime.timedelta(days=1))
+    ReminderFactory(medication=medication)
+    return {"patient": patient, "doctor": doctor}
+
+
+def _auth(user) -> dict[str, str]:
+    return {"Authorization": client_for(user)._credentials["HTTP_AUTHORIZATION"]}
+
+
+FUZZ_SETTINGS = settings(deadline=None, suppress_health_check=list(HealthCheck), max_examples=EXAMPLES)
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_fuzz_as_patient(case, world):
+    response = case.call(headers=_auth(world["patient"]))
+    case.validate_response(response, checks=CHECKS)
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_fuzz_as_doctor(case, world):
+    response = case.call(headers=_auth(world["doctor"]))
+    case.validate_response(response, checks=CHECKS)
