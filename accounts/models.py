@@ -49,6 +49,13 @@ def visible_patients_q(user: User, *, field: str = "patient") -> Q:
     return Q(**{field: user})
 
 
+class PatientScopedQuerySet(models.QuerySet):
+    """For models owned by a patient (``patient`` FK): ``for_user`` applies the one scoping rule."""
+
+    def for_user(self, user: User) -> PatientScopedQuerySet:
+        return self.filter(visible_patients_q(user))
+
+
 class User(AbstractUser):
     first_name = models.CharField("first name", max_length=150, blank=True, validators=[reject_html])
     last_name = models.CharField("last name", max_length=150, blank=True, validators=[reject_html])

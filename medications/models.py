@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from accounts.models import visible_patients_q
+from accounts.models import PatientScopedQuerySet
 from core.validators import reject_html
 
 
@@ -27,11 +27,6 @@ FIXED_TIMES: dict[str, tuple[str, ...]] = {
 }
 
 
-class MedicationQuerySet(models.QuerySet):
-    def for_user(self, user) -> MedicationQuerySet:
-        return self.filter(visible_patients_q(user))
-
-
 class Medication(models.Model):
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="medications")
     name = models.CharField(max_length=200, validators=[reject_html])
@@ -49,7 +44,7 @@ class Medication(models.Model):
     # sweep, so the sweep reads only due medications through the partial index below.
     next_dose_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = MedicationQuerySet.as_manager()
+    objects = PatientScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -94,11 +89,6 @@ class ReminderKind(models.TextChoices):
     LOGGED = "logged", "Logged dose (as needed / unscheduled)"
 
 
-class ReminderQuerySet(models.QuerySet):
-    def for_user(self, user) -> ReminderQuerySet:
-        return self.filter(visible_patients_q(user))
-
-
 class Reminder(models.Model):
     """One dose: a scheduled reminder (unique per medication and time) or a logged dose."""
 
@@ -118,7 +108,7 @@ class Reminder(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
-    objects = ReminderQuerySet.as_manager()
+    objects = PatientScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ("-scheduled_for", "-id")

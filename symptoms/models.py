@@ -5,13 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import visible_patients_q
+from accounts.models import PatientScopedQuerySet
 from core.validators import reject_html
-
-
-class PatientScopedQuerySet(models.QuerySet):
-    def for_user(self, user) -> PatientScopedQuerySet:
-        return self.filter(visible_patients_q(user))
 
 
 class Symptom(models.Model):
