@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -57,6 +58,17 @@ class PatientScopedQuerySet(models.QuerySet):
 
 
 class User(AbstractUser):
+    # ASCII only: no look-alike Unicode names, and the documented pattern means the same to every
+    # client (JSON Schema's \w is ASCII).
+    username_validator = ASCIIUsernameValidator()
+    username = models.CharField(
+        "username",
+        max_length=150,
+        unique=True,
+        help_text="Required. 150 characters or fewer. ASCII letters, digits and @/./+/-/_ only.",
+        validators=[username_validator],
+        error_messages={"unique": "A user with that username already exists."},
+    )
     first_name = models.CharField("first name", max_length=150, blank=True, validators=[reject_html])
     last_name = models.CharField("last name", max_length=150, blank=True, validators=[reject_html])
     email = models.EmailField("email address", blank=True)

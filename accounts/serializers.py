@@ -4,6 +4,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from accounts.models import DataAccessLog, Role, User
 from accounts.selectors import username_for_login
+from core.params import MAX_ID
 from core.serializers import StrictJSONTypesMixin
 
 
@@ -72,7 +73,7 @@ class DoctorSerializer(serializers.ModelSerializer):
 
 
 class AssignDoctorSerializer(StrictJSONTypesMixin, serializers.Serializer):
-    assigned_doctor = serializers.IntegerField(allow_null=True, min_value=1)
+    assigned_doctor = serializers.IntegerField(allow_null=True, min_value=1, max_value=MAX_ID)
 
 
 class AssignDoctorResultSerializer(serializers.Serializer):

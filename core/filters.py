@@ -6,6 +6,8 @@ from django import forms
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
+from core.params import MAX_ID
+
 BOOLEANS = {"true": True, "false": False, "True": True, "False": False, "1": True, "0": False}
 BLANK = "This parameter may not be blank."
 
@@ -23,7 +25,13 @@ class StrictFilterSet(filters.FilterSet):
 
 
 class IntegerFilter(filters.NumberFilter):
+    """An integer that fits a database column (larger values are a 400, not an overflow)."""
+
     field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 @extend_schema_field({"type": "string", "enum": list(BOOLEANS)})

@@ -7,6 +7,11 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.request import Request
 
+# Database ids are 64-bit: anything larger cannot name a row (and would overflow SQLite).
+MAX_ID = 2**63 - 1
+# URL ids: digits only, at most 18 of them (always below MAX_ID); longer paths are a 404.
+ID_PATH_REGEX = r"[0-9]{1,18}"
+
 
 def validate_query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
     serializer = serializer_class(data=request.query_params)
@@ -39,5 +44,6 @@ class PatientQuerySerializer(serializers.Serializer):
     patient = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=MAX_ID,
         help_text="Doctors: the id of an assigned patient whose data to read.",
     )

@@ -18,7 +18,7 @@ from accounts.models import AccessResource, User
 from accounts.permissions import PatientWritesDoctorReads
 from accounts.selectors import subject_patient
 from core.middleware import allow_html
-from core.params import PatientQuerySerializer, days_serializer, validate_query
+from core.params import ID_PATH_REGEX, PatientQuerySerializer, days_serializer, validate_query
 from medications import selectors, services
 from medications.filters import FILTER_BACKENDS, MedicationFilter, ReminderFilter
 from medications.models import Medication, Reminder, ReminderStatus
@@ -81,7 +81,7 @@ class MedicationViewSet(
     permission_classes = [PatientWritesDoctorReads]
     audit_resource = AccessResource.MEDICATIONS
     audit_action_resources = {"adherence": AccessResource.ADHERENCE}
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATH_REGEX
     filter_backends = FILTER_BACKENDS
     filterset_class = MedicationFilter
     search_fields = ("name", "dosage")
@@ -181,7 +181,7 @@ class ReminderViewSet(DoctorReadAuditMixin, SubjectPatientMixin, mixins.ListMode
         # A doctor's history across all their patients: the rows carry no owner, so ask once.
         return set(self.filter_queryset(self.get_queryset()).values_list("patient_id", flat=True).distinct())
 
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATH_REGEX
     filter_backends = FILTER_BACKENDS
     filterset_class = ReminderFilter
     ordering_fields = ("scheduled_for",)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.serializers import PatientSerializer
-from core.params import PatientQuerySerializer
+from core.params import MAX_ID, PatientQuerySerializer
 from core.serializers import StrictJSONTypesMixin
 from medications.models import Medication
 from medications.serializers import AdherenceSerializer, MedicationSerializer
@@ -16,7 +16,7 @@ class MedicationIdsField(serializers.ListField):
     """In: a list of medication ids (checked against the owner's own in the service).
     Out: the linked ids, read from the prefetched relation."""
 
-    child = serializers.IntegerField(min_value=1)
+    child = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("max_length", 50)
@@ -84,7 +84,9 @@ class SymptomSummarySerializer(serializers.Serializer):
 
 
 class MedicationIdQuerySerializer(PatientQuerySerializer):
-    medication_id = serializers.IntegerField(min_value=1, help_text="One of your (or your patient's) medications.")
+    medication_id = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="One of your (or your patient's) medications."
+    )
 
 
 # --- Chart.js shapes (documentation of the dashboard and trends) ------------------------------

@@ -24,7 +24,7 @@ from accounts.audit import DoctorReadAuditMixin
 from accounts.models import AccessResource, User
 from accounts.permissions import IsVerifiedDoctor, PatientWritesDoctorReads
 from accounts.selectors import subject_patient
-from core.params import PatientQuerySerializer, days_serializer, validate_query
+from core.params import ID_PATH_REGEX, PatientQuerySerializer, days_serializer, validate_query
 from symptoms import reports, selectors, services
 from symptoms.filters import MoodFilter, StrictOrderingFilter, SymptomFilter
 from symptoms.insights.services import latest_insight
@@ -95,7 +95,7 @@ class SymptomViewSet(DoctorReadAuditMixin, PatientSubjectMixin, viewsets.ModelVi
     search_fields = ["name", "notes"]
     ordering_fields = ["date", "severity", "logged_at"]
     ordering = ["-date", "-logged_at", "-id"]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATH_REGEX
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -192,7 +192,7 @@ class MoodViewSet(DoctorReadAuditMixin, PatientSubjectMixin, viewsets.ModelViewS
     filterset_class = MoodFilter
     ordering_fields = ["date", "mood", "logged_at"]
     ordering = ["-date", "-logged_at", "-id"]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATH_REGEX
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
