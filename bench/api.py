@@ -284,15 +284,16 @@ def http_get(url: str, token: str | None, timeout: float = 30.0) -> tuple[int, b
 class Gunicorn:
     """The API as production runs it (see the Procfile), on a free local port."""
 
-    def __init__(self, workers: int = WORKERS) -> None:
+    def __init__(self, workers: int = WORKERS, log_path: Path = GUNICORN_LOG) -> None:
+        self.log_path = log_path
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Gunicorn:
-        GUNICORN_LOG.parent.mkdir(parents=True, exist_ok=True)
-        log = GUNICORN_LOG.open("w")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("w")
         command = [
             sys.executable,
             "-m",
@@ -313,7 +314,7 @@ class Gunicorn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {GUNICORN_LOG}")
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
             try:
                 status, _ = http_get(self.base_url + "/api/meta/", None, timeout=2)
             except OSError:
@@ -322,7 +323,7 @@ class Gunicorn:
                 return self
             time.sleep(0.3)
         self.stop()
-        raise RuntimeError(f"gunicorn did not answer within 60 s; see {GUNICORN_LOG}")
+        raise RuntimeError(f"gunicorn did not answer within 60 s; see {self.log_path}")
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
