@@ -353,7 +353,7 @@ class Gunicorn:
             self.process.wait(timeout=5)
 
 
-def wrk(url: str, *, token: str, seconds: float) -> Run:
+def wrk(url: str, *, token: str, seconds: int) -> Run:
     command = [
         "wrk",
         "--threads",
@@ -361,7 +361,7 @@ def wrk(url: str, *, token: str, seconds: float) -> Run:
         "--connections",
         str(CONCURRENCY),
         "--duration",
-        f"{seconds:g}s",
+        f"{seconds}s",
         "--timeout",
         "10s",
         "--script",
@@ -436,17 +436,17 @@ def measure(
     targets: list[Endpoint],
     *,
     token: str,
-    seconds: float,
-    ceiling_seconds: float,
+    seconds: int,
+    ceiling_seconds: int,
     rounds: int,
-    warmup: float,
+    warmup: int,
     log=print,
 ) -> list[Result]:
     results = [Result(key=e.key, label=e.label, path=e.path, target=e.target) for e in targets]
     with Gunicorn() as server:
         log(f"gunicorn: {server.workers} sync workers on {server.base_url}")
 
-        def load(result: Result, duration: float) -> Run:
+        def load(result: Result, duration: int) -> Run:
             run = wrk(server.base_url + result.path, token=token, seconds=duration)
             server.settle()
             log(
@@ -538,14 +538,24 @@ def report(results: list[Result], *, passed: bool, context: dict[str, Any]) -> d
     }
 
 
+def _positive_int(value: str) -> int:
+    """wrk takes whole seconds."""
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be a whole number ≥ 1")
+    return number
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=3.0, help="wrk duration per endpoint and round")
+    parser.add_argument("--seconds", type=_positive_int, default=3, help="wrk duration per endpoint and round")
     parser.add_argument(
-        "--ceiling-seconds", type=float, default=2.0, help="wrk duration of each run of the trivial endpoint"
+        "--ceiling-seconds", type=_positive_int, default=2, help="wrk duration of each run of the trivial endpoint"
     )
-    parser.add_argument("--rounds", type=int, default=2, help="rounds over every endpoint; the best one counts")
-    parser.add_argument("--warmup", type=float, default=1.0, help="wrk warm-up seconds per endpoint")
+    parser.add_argument(
+        "--rounds", type=_positive_int, default=3, help="rounds over every endpoint; the best one counts"
+    )
+    parser.add_argument("--warmup", type=_positive_int, default=1, help="wrk warm-up seconds per endpoint")
     parser.add_argument("--only", default="", help="comma-separated endpoint keys (the ceiling is always kept)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON results")
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
