@@ -135,6 +135,7 @@ class Result:
     http_status: int | None = None
     error: str | None = None
     queries: int | None = None
+    service_ms: float | None = None
     response_bytes: int | None = None
     samples: list[Sample] = field(default_factory=list)
     best: Sample | None = None
@@ -205,7 +206,7 @@ def percent(value: float) -> str:
 
 
 def render_table(results: list[Result]) -> str:
-    header = ("endpoint", "req/s", "% ceil", "target", "p50 ms", "p99 ms", "SQL", "result")
+    header = ("endpoint", "req/s", "% ceil", "target", "p50 ms", "p99 ms", "SQL", "1 req ms", "result")
     rows = [header]
     for result in results:
         run = result.run
@@ -218,6 +219,7 @@ def render_table(results: list[Result]) -> str:
                 f"{run.p50_us / 1000:.1f}" if run else "-",
                 f"{run.p99_us / 1000:.1f}" if run else "-",
                 "-" if result.queries is None else str(result.queries),
+                "-" if result.service_ms is None else f"{result.service_ms:.2f}",
                 "ok" if result.passed else "FAIL: " + "; ".join(result.failures),
             )
         )
@@ -236,8 +238,8 @@ def render_table(results: list[Result]) -> str:
 def render_markdown(results: list[Result]) -> str:
     """The same table for docs/performance.md."""
     lines = [
-        "| endpoint | req/s | % of ceiling | target | p50 ms | p99 ms | SQL/request | result |",
-        "|---|--:|--:|--:|--:|--:|--:|---|",
+        "| endpoint | req/s | % of ceiling | target | p50 ms | p99 ms | SQL/request | 1 request, ms | result |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for result in results:
         run = result.run
@@ -252,6 +254,7 @@ def render_markdown(results: list[Result]) -> str:
                     f"{run.p50_us / 1000:.1f}" if run else "-",
                     f"{run.p99_us / 1000:.1f}" if run else "-",
                     "-" if result.queries is None else str(result.queries),
+                    "-" if result.service_ms is None else f"{result.service_ms:.2f}",
                     "ok" if result.passed else "**missed**: " + "; ".join(result.failures),
                 )
             )
@@ -377,22 +380,43 @@ def wrk(url: str, *, token: str, seconds: int) -> Run:
     return parse_wrk(completed.stdout)
 
 
-def count_queries(path: str, token: str) -> tuple[int, int]:
-    """SQL queries and HTTP status of one request, through Django's test client in this process."""
-    from django.db import connection
+def _client(token: str):
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
-    client = Client(
+    return Client(
         SERVER_NAME="127.0.0.1",
         HTTP_AUTHORIZATION=f"Bearer {token}",
         **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in PROXY_HEADERS.items()},
     )
+
+
+def count_queries(path: str, token: str) -> tuple[int, int]:
+    """SQL queries and HTTP status of one request, through Django's test client in this process."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _client(token)
     with warnings.catch_warnings(), CaptureQueriesContext(connection) as captured:
         # WhiteNoise warns once that collectstatic has not run; the API serves no static files.
         warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
         response = client.get(path)
     return len(captured.captured_queries), response.status_code
+
+
+def service_ms(path: str, token: str, *, budget: float = 1.5, most: int = 25) -> float:
+    """Median wall time of one request served in this process, one at a time (no queueing, no
+    HTTP): what one request costs, much steadier on a shared machine than throughput."""
+    client = _client(token)
+    times: list[float] = []
+    deadline = time.perf_counter() + budget
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+        while len(times) < most and (len(times) < 3 or time.perf_counter() < deadline):
+            started = time.perf_counter()
+            client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return times[len(times) // 2]
 
 
 # --- The run ----------------------------------------------------------------------------------
@@ -470,7 +494,11 @@ def measure(
             wrk(server.base_url + result.path, token=token, seconds=warmup)
             server.settle()
             result.queries, _ = count_queries(result.path, token)
-            log(f"  {result.path}: 200, {len(body):,} bytes, {result.queries} SQL queries")
+            result.service_ms = service_ms(result.path, token)
+            log(
+                f"  {result.path}: 200, {len(body):,} bytes, {result.queries} SQL queries, "
+                f"{result.service_ms:.2f} ms in-process"
+            )
 
         ceiling = next((r for r in results if r.key == CEILING and r.error is None), None)
         if ceiling is None:
@@ -527,6 +555,7 @@ def report(results: list[Result], *, passed: bool, context: dict[str, Any]) -> d
                 "p99_ms": result.run.p99_us / 1000 if result.run else None,
                 "max_ms": result.run.max_us / 1000 if result.run else None,
                 "sql_queries": result.queries,
+                "service_ms": round(result.service_ms, 3) if result.service_ms is not None else None,
                 "http_status": result.http_status,
                 "response_bytes": result.response_bytes,
                 "error": result.error,

@@ -137,6 +137,7 @@ def test_every_routed_endpoint_answers_the_measured_patient(seeded):
         queries, status = api.count_queries(endpoint.path, token)
         assert status == 200, endpoint.path
         routed += 1
+        assert api.service_ms(endpoint.path, token, budget=0.0, most=3) > 0
         if endpoint.key == api.CEILING:
             assert queries == 0
         else:
