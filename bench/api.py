@@ -202,7 +202,8 @@ def evaluate(results: list[Result]) -> bool:
 
 
 def percent(value: float) -> str:
-    return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"
+    """Whole percents when exact (targets), else one decimal, so 14.6 % never reads as 15 %."""
+    return f"{value:.0%}" if abs(value * 100 - round(value * 100)) < 1e-9 else f"{value:.1%}"
 
 
 def render_table(results: list[Result]) -> str:

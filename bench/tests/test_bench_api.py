@@ -194,6 +194,12 @@ def test_a_target_met_passes_and_a_target_missed_fails():
     assert api.evaluate([_ceiling(), good]) is True
 
 
+def test_a_ratio_just_under_its_target_does_not_print_as_the_target():
+    near = _result("dashboard", 0.15, [api.Sample(_run(requests=292), ceiling_rps=1000.0)])  # 14.6%
+    api.evaluate([_ceiling(), near])
+    assert near.failures == ["14.6% of the ceiling, target ≥ 15%"]
+
+
 def test_the_best_round_is_the_best_ratio_not_the_most_requests():
     busy = api.Sample(_run(requests=800), ceiling_rps=4000.0)  # 400 req/s but 10%
     quiet = api.Sample(_run(requests=600), ceiling_rps=750.0)  # 300 req/s, 40%
