@@ -25,7 +25,7 @@ include .env
 export
 endif
 
-.PHONY: help install run web worker beat migrate superuser test lint format check schema clean bench-reminders
+.PHONY: help install run web worker beat migrate superuser test lint format check schema clean bench bench-api bench-reminders
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -76,6 +76,26 @@ BENCH_REMINDERS_DB ?= meditrack_bench_reminders
 bench-reminders: $(STAMP) ## Benchmark the reminder sweep on local PostgreSQL (100k medications; own DB $(BENCH_REMINDERS_DB))
 	@createdb -h 127.0.0.1 -U postgres $(BENCH_REMINDERS_DB) 2>/dev/null || true
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_REMINDERS_DB) LOG_LEVEL=WARNING $(CHECK_ENV) $(PY) bench/bench_reminders.py
+
+# Benchmark: its own PostgreSQL database and Redis DB number, production settings (DEBUG off, no Gemini).
+BENCH_PGHOST ?= 127.0.0.1
+BENCH_PGPORT ?= 5432
+BENCH_PGUSER ?= postgres
+BENCH_DB ?= meditrack_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/4
+BENCH_ARGS ?=
+BENCH_ENV := BENCH_PGHOST=$(BENCH_PGHOST) BENCH_PGPORT=$(BENCH_PGPORT) BENCH_PGUSER=$(BENCH_PGUSER) \
+	BENCH_DB=$(BENCH_DB) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
+	DATABASE_URL=postgres://$(BENCH_PGUSER)@$(BENCH_PGHOST):$(BENCH_PGPORT)/$(BENCH_DB) REDIS_URL=$(BENCH_REDIS_URL) \
+	DEBUG=0 SECRET_KEY=bench-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	ALLOWED_HOSTS=127.0.0.1,localhost GEMINI_API_KEY= LOG_LEVEL=WARNING MEDITRACK_VAR_DIR=var/bench \
+	EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend
+
+bench: bench-reminders bench-api ## All benchmarks: the reminder sweep, then the read endpoints; fails when a target is missed
+
+bench-api: $(STAMP) ## Load-test the read endpoints (gunicorn + PostgreSQL + Redis, wrk)
+	@$(BENCH_ENV) bench/api_prepare.sh
+	$(BENCH_ENV) $(PY) -m bench.api $(BENCH_ARGS)
 
 clean: ## Remove local state (SQLite database, broker queue, beat schedule); keeps .venv
 	rm -rf var staticfiles

@@ -1,3 +1,4 @@
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -32,3 +33,23 @@ class HealthView(APIView):
     def get(self, request: Request) -> Response:
         report, healthy = health_report()
         return Response(report, status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+_MetaSerializer = inline_serializer(
+    name="ApiMeta",
+    fields={"name": serializers.CharField(), "version": serializers.CharField()},
+)
+
+
+class MetaView(APIView):
+    """The API's name and version. Touches neither the database nor the cache, so it also serves
+    as the machine's ceiling in the benchmark (``make bench``)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(tags=["health"], summary="API name and version", responses={200: _MetaSerializer}, auth=[])
+    def get(self, request: Request) -> Response:
+        return Response(
+            {"name": settings.SPECTACULAR_SETTINGS["TITLE"], "version": settings.SPECTACULAR_SETTINGS["VERSION"]}
+        )

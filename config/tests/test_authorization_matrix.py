@@ -63,6 +63,7 @@ OVERVIEW = {**HEALTH_OBJECT_READ, "owner": 403, "other_patient": 403}
 # route (as enumerated) -> method -> (policy, query string appended for the call)
 MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
     "/api/health/": {"get": (PUBLIC, "")},
+    "/api/meta/": {"get": (PUBLIC, "")},
     "/api/schema/": {"get": (PUBLIC, "")},
     "/api/docs/": {"get": (PUBLIC, "")},
     "/api/redoc/": {"get": (PUBLIC, "")},
