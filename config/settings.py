@@ -104,13 +104,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (and rate-limit counters) -------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# After a Redis error, each process uses its own memory for this many seconds before trying again.
+CACHE_FAILOVER_COOLDOWN = env_int("CACHE_FAILOVER_COOLDOWN", 10, minimum=1)
 _LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "meditrack"}
 if REDIS_URL:
     # Redis, failing over to this process's memory while Redis is down (core/cache.py).
     CACHES = {
         "default": {
             "BACKEND": "core.cache.FailoverCache",
-            "OPTIONS": {"PRIMARY": "redis", "FALLBACK": "local", "COOLDOWN": 10},
+            "OPTIONS": {"PRIMARY": "redis", "FALLBACK": "local", "COOLDOWN": CACHE_FAILOVER_COOLDOWN},
         },
         "redis": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -130,7 +132,7 @@ if REDIS_URL:
     CACHES["local-insights"] = {**_LOCAL_CACHE, "LOCATION": "meditrack-insights"}
     CACHES["insights"] = {
         "BACKEND": "core.cache.FailoverCache",
-        "OPTIONS": {"PRIMARY": "redis-insights", "FALLBACK": "local-insights", "COOLDOWN": 10},
+        "OPTIONS": {"PRIMARY": "redis-insights", "FALLBACK": "local-insights", "COOLDOWN": CACHE_FAILOVER_COOLDOWN},
     }
 else:
     CACHES["insights"] = {
