@@ -6,6 +6,7 @@ is bounded, so a broken build fails a test instead of hanging the suite.
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import json
 import os
@@ -23,6 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
+
+from medications import services
+from medications.models import Frequency
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -86,6 +91,23 @@ def database_url() -> str:
     db = settings.DATABASES["default"]
     auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def due_now(patient, *, minutes_ago: int, name: str = "Metformin"):
+    """A medication whose one daily dose fell ``minutes_ago`` minutes ago."""
+    now = timezone.now()
+    local = (now - datetime.timedelta(minutes=minutes_ago)).astimezone(patient.tzinfo)
+    return services.medication_create(
+        patient=patient,
+        data={
+            "name": name,
+            "dosage": "500 mg",
+            "frequency": Frequency.CUSTOM,
+            "custom_schedule": [local.strftime("%H:%M")],
+            "start_date": local.date() - datetime.timedelta(days=1),
+        },
+        now=now - datetime.timedelta(minutes=minutes_ago + 2),
+    )
 
 
 # --- Redis ----------------------------------------------------------------------------------

@@ -40,12 +40,12 @@ from core.tests.servers import (
     SmtpServer,
     call,
     database_url,
+    due_now,
     start_worker,
     stop_process,
     wait_for,
 )
-from medications import services
-from medications.models import Frequency, Reminder, ReminderStatus
+from medications.models import Reminder, ReminderStatus
 
 pytestmark = pytest.mark.integration
 
@@ -225,23 +225,6 @@ def test_login_rate_limit_still_protects_during_the_outage(transactional_db, app
         assert statuses == [401] * LOGIN_LIMIT + [429]
     else:
         assert statuses == [429] * (LOGIN_LIMIT + 1)
-
-
-def due_now(patient, *, minutes_ago: int) -> None:
-    """A medication whose one daily dose fell ``minutes_ago`` minutes ago."""
-    now = timezone.now()
-    local = (now - datetime.timedelta(minutes=minutes_ago)).astimezone(patient.tzinfo)
-    services.medication_create(
-        patient=patient,
-        data={
-            "name": "Metformin",
-            "dosage": "500 mg",
-            "frequency": Frequency.CUSTOM,
-            "custom_schedule": [local.strftime("%H:%M")],
-            "start_date": local.date() - datetime.timedelta(days=1),
-        },
-        now=now - datetime.timedelta(minutes=minutes_ago + 2),
-    )
 
 
 def test_reminders_due_during_a_broker_outage_go_out_once_after_it(transactional_db, redis_server, tmp_path):
