@@ -105,13 +105,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (and rate-limit counters) -------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# After a Redis error, each process uses its own memory for this many seconds before trying again.
+CACHE_FAILOVER_COOLDOWN = env_int("CACHE_FAILOVER_COOLDOWN", 10, minimum=1)
 _LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "meditrack"}
 if REDIS_URL:
     # Redis, failing over to this process's memory while Redis is down (core/cache.py).
     CACHES = {
         "default": {
             "BACKEND": "core.cache.FailoverCache",
-            "OPTIONS": {"PRIMARY": "redis", "FALLBACK": "local", "COOLDOWN": 10},
+            "OPTIONS": {"PRIMARY": "redis", "FALLBACK": "local", "COOLDOWN": CACHE_FAILOVER_COOLDOWN},
         },
         "redis": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -131,7 +133,7 @@ if REDIS_URL:
     CACHES["local-insights"] = {**_LOCAL_CACHE, "LOCATION": "meditrack-insights"}
     CACHES["insights"] = {
         "BACKEND": "core.cache.FailoverCache",
-        "OPTIONS": {"PRIMARY": "redis-insights", "FALLBACK": "local-insights", "COOLDOWN": 10},
+        "OPTIONS": {"PRIMARY": "redis-insights", "FALLBACK": "local-insights", "COOLDOWN": CACHE_FAILOVER_COOLDOWN},
     }
 else:
     CACHES["insights"] = {
@@ -374,7 +376,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Django logs the path of every 4xx/5xx response; a confirmation link's path is a credential.
+    "filters": {"redact_secrets": {"()": "core.logsafe.RedactSecretsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["redact_secrets"]},
+        "django.server": {"filters": ["redact_secrets"]},
+    },
 }

@@ -9,6 +9,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import get_urlconf, is_valid_path
 
+from core.logsafe import redact
+
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
@@ -79,12 +81,15 @@ class ApiJsonErrorsMiddleware:
             # The database is unreachable (down, restarting, out of connections): say so quickly
             # and let the client retry; Django reconnects by itself on a later request.
             logger.warning(
-                "database unavailable on %s %s: %s", request.method, request.path_info, type(exception).__name__
+                "database unavailable on %s %s: %s",
+                request.method,
+                redact(request.path_info),
+                type(exception).__name__,
             )
             response = JsonResponse(
                 {"detail": "The database is temporarily unavailable; try again shortly."}, status=503
             )
             response["Retry-After"] = "5"
             return response
-        logger.exception("Unhandled error on %s %s", request.method, request.path_info)
+        logger.exception("Unhandled error on %s %s", request.method, redact(request.path_info))
         return JsonResponse({"detail": _REASONS[500]}, status=500)
