@@ -5,10 +5,10 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from accounts.models import DataAccessLog, Role, User
 from accounts.selectors import username_for_login
 from core.params import MAX_ID
-from core.serializers import StrictJSONTypesMixin
+from core.serializers import LeanReadMixin, StrictJSONTypesMixin
 
 
-class ProfileSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
+class ProfileSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSerializer):
     assigned_doctor_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -36,6 +36,8 @@ class ProfileSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
     def get_assigned_doctor_name(self, user: User) -> str | None:
         doctor = user.assigned_doctor
         return doctor.display_name if doctor else None
+
+    lean_assigned_doctor_name = get_assigned_doctor_name
 
 
 class RegisterSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):

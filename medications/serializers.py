@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.serializers import StrictJSONTypesMixin
+from core.serializers import LeanReadMixin, StrictJSONTypesMixin
 from medications.models import Medication, Reminder, ReminderStatus
 
 HHMM_HELP = 'Local "HH:MM" times (1–12, distinct) for the custom frequency; empty or null otherwise.'
 
 
-class MedicationSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
+class MedicationSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSerializer):
     custom_schedule = serializers.ListField(
         child=serializers.CharField(max_length=5),
         required=False,
@@ -51,14 +51,25 @@ class MedicationSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
     def get_is_current(self, obj: Medication) -> bool:
         return obj.is_current_on(obj.patient.local_today())
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
+    lean_is_current = get_is_current
+
+    def lean_reminder_times(self, obj: Medication) -> list[str]:
+        return obj.reminder_times
+
+    def lean_custom_schedule(self, obj: Medication) -> list[str]:
+        return obj.custom_schedule or []
+
+    def drf_representation(self, instance):
+        data = super().drf_representation(instance)
         data["custom_schedule"] = data.get("custom_schedule") or []
         return data
 
 
-class ReminderSerializer(serializers.ModelSerializer):
+class ReminderSerializer(LeanReadMixin, serializers.ModelSerializer):
     medication_name = serializers.CharField(read_only=True)
+
+    def lean_medication_name(self, reminder: Reminder) -> str:
+        return reminder.medication_name
 
     class Meta:
         model = Reminder

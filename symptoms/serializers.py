@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from accounts.serializers import PatientSerializer
 from core.params import MAX_ID, PatientQuerySerializer
-from core.serializers import StrictJSONTypesMixin
+from core.serializers import LeanReadMixin, StrictJSONTypesMixin
 from medications.models import Medication
 from medications.serializers import AdherenceSerializer, MedicationSerializer
 from symptoms.models import Mood, Symptom
@@ -36,7 +36,7 @@ class MedicationBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SymptomSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
+class SymptomSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSerializer):
     related_medications = MedicationIdsField(
         required=False, help_text="Ids of your own medications this symptom may relate to."
     )
@@ -61,8 +61,14 @@ class SymptomSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
             "severity": {"min_value": 1, "max_value": 10},
         }
 
+    def lean_related_medications(self, symptom: Symptom) -> list[int]:
+        return [medication.pk for medication in symptom.related_medications.all()]
 
-class MoodSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
+    def lean_related_medications_details(self, symptom: Symptom) -> list[dict]:
+        return [{"id": m.pk, "name": m.name, "dosage": m.dosage} for m in symptom.related_medications.all()]
+
+
+class MoodSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSerializer):
     mood_display = serializers.CharField(source="get_mood_display", read_only=True)
 
     class Meta:
@@ -74,6 +80,9 @@ class MoodSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
         }
         # One mood per patient per day is checked by the service (a 400 on the date field).
         validators: list = []
+
+    def lean_mood_display(self, mood: Mood) -> str:
+        return mood.get_mood_display()
 
 
 class SymptomSummarySerializer(serializers.Serializer):
