@@ -122,7 +122,7 @@ class Reminder(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "scheduled_for"], name="reminder_status_due_idx"),
-            models.Index(fields=["patient", "-scheduled_for"], name="reminder_patient_time_idx"),
+            models.Index(fields=["patient", "-scheduled_for", "-id"], name="reminder_patient_time_idx"),
             models.Index(fields=["claim"], name="reminder_claim_idx", condition=Q(claim__isnull=False)),
         ]
 

@@ -138,3 +138,24 @@ def reminders_visible(*, user: User, patient: User | None = None) -> QuerySet[Re
 def local_day_start(day: datetime.date, tz: ZoneInfo) -> datetime.datetime:
     """The first instant of local ``day`` (midnight, or the first valid minute after it)."""
     return resolve_local(day, datetime.time.min, tz)
+
+
+REMINDER_ROW_FIELDS = (
+    "id",
+    "medication",
+    "medication_name",
+    "kind",
+    "scheduled_for",
+    "status",
+    "sent_at",
+    "responded_at",
+)
+
+
+def reminder_rows(queryset: QuerySet[Reminder]) -> list[dict]:
+    """Dose history in the API's shape as plain values (one query, no model instances); the same
+    JSON as ``ReminderSerializer`` (``medications/tests/test_rows.py``)."""
+    values = queryset.values_list(
+        "id", "medication_id", "medication_name", "kind", "scheduled_for", "status", "sent_at", "responded_at"
+    )
+    return [dict(zip(REMINDER_ROW_FIELDS, row, strict=True)) for row in values]

@@ -19,6 +19,7 @@ from accounts.permissions import PatientWritesDoctorReads
 from accounts.selectors import subject_patient
 from core.middleware import allow_html
 from core.params import ID_PATH_REGEX, PatientQuerySerializer, days_serializer, validate_query
+from core.viewsets import FilterListsOnlyMixin
 from medications import selectors, services
 from medications.filters import FILTER_BACKENDS, MedicationFilter, ReminderFilter
 from medications.models import Medication, Reminder, ReminderStatus
@@ -69,6 +70,7 @@ class SubjectPatientMixin:
 @extend_schema(tags=["medications"])
 class MedicationViewSet(
     DoctorReadAuditMixin,
+    FilterListsOnlyMixin,
     SubjectPatientMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -149,7 +151,7 @@ class MedicationViewSet(
             user=request.user, patient_id=query.get("patient"), required_for_doctor=True
         )
         summary = selectors.adherence_summary(patient=patient, days=query["days"])
-        return Response(AdherenceSerializer(summary).data)
+        return Response(summary)  # plain data; AdherenceSerializer documents it (same JSON: tests/test_rows.py)
 
     @extend_schema(
         summary="Log a dose taken now (or at taken_at): as-needed or unscheduled",
@@ -169,7 +171,9 @@ class MedicationViewSet(
 
 @extend_schema_view(list=extend_schema(summary="Dose history (reminders and logged doses)", parameters=[PATIENT_PARAM]))
 @extend_schema(tags=["medications"])
-class ReminderViewSet(DoctorReadAuditMixin, SubjectPatientMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class ReminderViewSet(
+    DoctorReadAuditMixin, FilterListsOnlyMixin, SubjectPatientMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
     serializer_class = ReminderSerializer
     permission_classes = [PatientWritesDoctorReads]
     audit_resource = AccessResource.MEDICATIONS
@@ -191,6 +195,13 @@ class ReminderViewSet(DoctorReadAuditMixin, SubjectPatientMixin, mixins.ListMode
         if getattr(self, "swagger_fake_view", False):
             return Reminder.objects.none()
         return selectors.reminders_visible(user=self.request.user, patient=self.subject())
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return Response(selectors.reminder_rows(queryset))
 
     def _answer(self, answer: str) -> Response:
         reminder = self.get_object()

@@ -284,3 +284,42 @@ def report_data(*, patient: User, days: int) -> dict[str, Any]:
         "daily_severity": symptom_daily_severity(patient=patient, start=start, end=end),
         "mood": mood_stats(patient=patient, start=start, end=end),
     }
+
+
+def symptom_rows(queryset: QuerySet[Symptom]) -> list[dict[str, Any]]:
+    """The symptoms of ``queryset`` (its filters and order kept) in the API's shape, read as plain
+    values in two queries: long lists skip building a model instance and a related manager per
+    row. ``SymptomSerializer`` writes the same JSON (``symptoms/tests/test_rows.py``)."""
+    rows = list(
+        queryset.prefetch_related(None).values_list(
+            "id", "patient_id", "name", "severity", "notes", "date", "logged_at"
+        )
+    )
+    links: dict[int, list[tuple[int, str, str]]] = {}
+    if rows:
+        through = Symptom.related_medications.through.objects.filter(symptom_id__in=[row[0] for row in rows])
+        # The order of ``symptom.related_medications.all()``: the Medication model's default.
+        ordering = [
+            f"{'-' if key.startswith('-') else ''}medication__{key.lstrip('-')}" for key in Medication._meta.ordering
+        ]
+        for symptom_id, medication_id, name, dosage in through.order_by(*ordering).values_list(
+            "symptom_id", "medication_id", "medication__name", "medication__dosage"
+        ):
+            links.setdefault(symptom_id, []).append((medication_id, name, dosage))
+    out = []
+    for pk, patient_id, name, severity, notes, date, logged_at in rows:
+        linked = links.get(pk, ())
+        out.append(
+            {
+                "id": pk,
+                "patient": patient_id,
+                "name": name,
+                "severity": severity,
+                "notes": notes,
+                "date": date,
+                "logged_at": logged_at,
+                "related_medications": [m[0] for m in linked],
+                "related_medications_details": [{"id": m[0], "name": m[1], "dosage": m[2]} for m in linked],
+            }
+        )
+    return out

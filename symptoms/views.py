@@ -25,6 +25,7 @@ from accounts.models import AccessResource, User
 from accounts.permissions import IsVerifiedDoctor, PatientWritesDoctorReads
 from accounts.selectors import subject_patient
 from core.params import ID_PATH_REGEX, PatientQuerySerializer, days_serializer, validate_query
+from core.viewsets import FilterListsOnlyMixin
 from symptoms import reports, selectors, services
 from symptoms.filters import MoodFilter, StrictOrderingFilter, SymptomFilter
 from symptoms.insights.services import latest_insight
@@ -57,10 +58,14 @@ class PatientSubjectMixin:
             self._subject = subject_patient(user=self.request.user, patient_id=patient_id, required_for_doctor=required)
         return self._subject
 
+    rows_selector = None  # optional: queryset -> the rows in the API's shape, for long lists
+
     def list_response(self, queryset) -> Response:
         page = self.paginate_queryset(queryset)
         if page is not None:
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        if self.rows_selector is not None:
+            return Response(type(self).rows_selector(queryset))
         return Response(self.get_serializer(queryset, many=True).data)
 
 
@@ -86,7 +91,7 @@ _read_params = [PatientQuerySerializer]
     destroy=extend_schema(summary="Delete a symptom", responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
 )
 @extend_schema(tags=["symptoms"])
-class SymptomViewSet(DoctorReadAuditMixin, PatientSubjectMixin, viewsets.ModelViewSet):
+class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, PatientSubjectMixin, viewsets.ModelViewSet):
     audit_resource = AccessResource.SYMPTOMS
     serializer_class = SymptomSerializer
     permission_classes = [PatientWritesDoctorReads]
@@ -107,6 +112,11 @@ class SymptomViewSet(DoctorReadAuditMixin, PatientSubjectMixin, viewsets.ModelVi
             if patient is not None:
                 queryset = queryset.filter(patient=patient)
         return queryset
+
+    rows_selector = staticmethod(selectors.symptom_rows)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return self.list_response(self.filter_queryset(self.get_queryset()))
 
     def perform_create(self, serializer: SymptomSerializer) -> None:
         serializer.instance = services.symptom_create(patient=self.request.user, data=serializer.validated_data)
@@ -184,7 +194,7 @@ class SymptomViewSet(DoctorReadAuditMixin, PatientSubjectMixin, viewsets.ModelVi
     destroy=extend_schema(summary="Delete a mood", responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
 )
 @extend_schema(tags=["moods"])
-class MoodViewSet(DoctorReadAuditMixin, PatientSubjectMixin, viewsets.ModelViewSet):
+class MoodViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, PatientSubjectMixin, viewsets.ModelViewSet):
     audit_resource = AccessResource.MOODS
     serializer_class = MoodSerializer
     permission_classes = [PatientWritesDoctorReads]
