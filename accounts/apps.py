@@ -6,5 +6,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        # Registers the OpenAPI extension for our JWT authentication class.
-        from accounts import authentication  # noqa: F401
+        # The OpenAPI extension for our JWT authentication class, and the cache invalidation.
+        from accounts import authentication, signals  # noqa: F401

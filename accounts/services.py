@@ -14,6 +14,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import DataAccessLog, Role, User
+from accounts.signals import forget_users
 
 EMAIL_TAKEN = "A user with that email already exists."
 PROFILE_FIELDS = (
@@ -97,7 +98,9 @@ def patient_assign_doctor(*, patient: User, doctor_id: int | None) -> User:
 
 def doctors_set_verified(*, doctor_ids: list[int], verified: bool) -> int:
     """Admin action: (un)verify doctor accounts. Returns how many changed."""
-    return User.objects.filter(pk__in=doctor_ids, role=Role.DOCTOR).update(is_verified_doctor=verified)
+    changed = User.objects.filter(pk__in=doctor_ids, role=Role.DOCTOR).update(is_verified_doctor=verified)
+    forget_users(doctor_ids)  # a bulk UPDATE sends no signal: drop the cached users here
+    return changed
 
 
 def refresh_token_revoke(*, user: User, refresh: str) -> None:

@@ -162,6 +162,9 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
+# Seconds an authenticated user stays cached (dropped at once on any write to the user).
+AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 60, minimum=0)
+
 # Per-client-IP rate limits (django-ratelimit syntax: N/s, N/m, N/h, N/d).
 RATE_LIMITS = {
     "register": env_str("RATELIMIT_REGISTER", "5/h"),

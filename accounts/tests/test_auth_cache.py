@@ -1,0 +1,60 @@
+"""The authenticated user comes from the cache after the first request, and never stale."""
+
+import pytest
+from django.contrib.admin.sites import site
+from django.test import RequestFactory
+
+from accounts.admin import UserAdmin
+from accounts.models import User
+from accounts.tests.factories import DoctorFactory, PatientFactory
+from conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cache_users(settings):
+    settings.AUTH_USER_CACHE_SECONDS = 60
+
+
+def test_second_request_needs_no_user_query(patient_client, django_assert_num_queries):
+    patient_client.get("/api/auth/profile/")
+    with django_assert_num_queries(0):
+        assert patient_client.get("/api/auth/profile/").status_code == 200
+
+
+def test_profile_edits_are_seen_at_once(patient_client):
+    patient_client.get("/api/auth/profile/")
+    patient_client.patch("/api/auth/profile/", {"timezone": "Asia/Tokyo"}, format="json")
+    assert patient_client.get("/api/auth/profile/").json()["timezone"] == "Asia/Tokyo"
+
+
+def test_a_deactivated_user_is_refused_at_once(patient, patient_client):
+    assert patient_client.get("/api/auth/profile/").status_code == 200
+    patient.is_active = False
+    patient.save()
+    assert patient_client.get("/api/auth/profile/").status_code == 401
+
+
+def test_revoking_a_doctor_in_the_admin_takes_effect_at_once(doctor, doctor_client):
+    assert doctor_client.get("/api/auth/patients/").status_code == 200
+    request = RequestFactory().post("/admin/")
+    request._messages = type("M", (), {"add": lambda *a, **k: None})()
+    UserAdmin(User, site).unverify_doctors(request, User.objects.filter(pk=doctor.pk))
+    assert doctor_client.get("/api/auth/patients/").status_code == 403
+
+
+def test_a_renamed_doctor_shows_on_the_patients_profile(db):
+    doctor = DoctorFactory(first_name="Ann", last_name="Lee")
+    patient = PatientFactory(assigned_doctor=doctor)
+    client = client_for(patient)
+    assert client.get("/api/auth/profile/").json()["assigned_doctor_name"] == "Ann Lee"
+    doctor.last_name = "Smith"
+    doctor.save()
+    assert client.get("/api/auth/profile/").json()["assigned_doctor_name"] == "Ann Smith"
+
+
+def test_a_deleted_user_is_refused(patient, patient_client):
+    patient_client.get("/api/auth/profile/")
+    patient.delete()
+    assert patient_client.get("/api/auth/profile/").status_code == 401
