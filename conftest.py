@@ -35,6 +35,7 @@ def _fast_hashing_and_clean_cache(settings):
     # Query-count tests pin what an endpoint costs with the user loaded from the database;
     # accounts/tests/test_auth_cache.py covers the cached path.
     settings.AUTH_USER_CACHE_SECONDS = 0
+    settings.READ_CACHE_SECONDS = 0  # symptoms/tests/test_readcache.py covers the cached reads
     _clear_caches()
     yield
     _clear_caches()

@@ -162,6 +162,9 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
+# Seconds a patient's own symptom, mood and dashboard reads stay cached (dropped at once by any
+# change to their data; 0 = off). See symptoms/readcache.py.
+READ_CACHE_SECONDS = env_int("READ_CACHE_SECONDS", 300, minimum=0)
 # Seconds an authenticated user stays cached (dropped at once on any write to the user).
 AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 60, minimum=0)
 

@@ -30,6 +30,7 @@ from symptoms import reports, selectors, services
 from symptoms.filters import MoodFilter, StrictOrderingFilter, SymptomFilter
 from symptoms.insights.services import latest_insight
 from symptoms.models import Mood, Symptom
+from symptoms.readcache import cached_patient_read
 from symptoms.serializers import (
     DashboardSerializer,
     MedicationIdQuerySerializer,
@@ -115,6 +116,11 @@ class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, PatientSubjectM
 
     rows_selector = staticmethod(selectors.symptom_rows)
 
+    @cached_patient_read
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    @cached_patient_read
     def list(self, request: Request, *args, **kwargs) -> Response:
         return self.list_response(self.filter_queryset(self.get_queryset()))
 
@@ -134,6 +140,7 @@ class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, PatientSubjectM
         responses={200: SymptomSerializer(many=True), 400: _BAD_QUERY, 404: _NOT_FOUND},
     )
     @action(detail=False, methods=["get"])
+    @cached_patient_read
     def last_seven_days(self, request: Request) -> Response:
         queryset = self.get_queryset()
         patient = self.subject(required=True)
@@ -149,6 +156,7 @@ class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, PatientSubjectM
         filters=False,
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    @cached_patient_read
     def summary(self, request: Request) -> Response:
         days = validate_query(SummaryDaysQuery, request)["days"]
         patient = self.subject(required=True)
@@ -214,6 +222,10 @@ class MoodViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, PatientSubjectMixi
                 queryset = queryset.filter(patient=patient)
         return queryset
 
+    @cached_patient_read
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
     def perform_create(self, serializer: MoodSerializer) -> None:
         serializer.instance = services.mood_create(patient=self.request.user, data=serializer.validated_data)
 
@@ -231,6 +243,7 @@ class MoodViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, PatientSubjectMixi
         filters=False,
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    @cached_patient_read
     def trends(self, request: Request) -> Response:
         days = validate_query(WindowDaysQuery, request)["days"]
         patient = self.subject(required=True)
@@ -257,6 +270,7 @@ class DashboardView(_PatientReadView):
         parameters=[WindowDaysQuery, PatientQuerySerializer],
         responses={200: DashboardSerializer, 400: _BAD_QUERY, 404: _NOT_FOUND},
     )
+    @cached_patient_read
     def get(self, request: Request) -> Response:
         days = validate_query(WindowDaysQuery, request)["days"]
         return Response(selectors.dashboard(patient=self.subject(request), days=days))
