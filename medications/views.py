@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from accounts.audit import DoctorReadAuditMixin
 from accounts.models import AccessResource, User
 from accounts.permissions import PatientWritesDoctorReads
+from accounts.readcache import cached_patient_read
 from accounts.selectors import subject_patient
 from core.middleware import allow_html
 from core.params import ID_PATH_REGEX, PatientQuerySerializer, days_serializer, validate_query
@@ -101,6 +102,14 @@ class MedicationViewSet(
         medication = services.medication_create(patient=request.user, data=serializer.validated_data)
         return Response(self.get_serializer(medication).data, status=status.HTTP_201_CREATED)
 
+    @cached_patient_read
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @cached_patient_read
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
     def update(self, request: Request, *args, **kwargs) -> Response:
         medication = self.get_object()
         serializer = self.get_serializer(medication, data=request.data, partial=kwargs.get("partial", False))
@@ -117,6 +126,7 @@ class MedicationViewSet(
         responses={200: MedicationSerializer(many=True)},
     )
     @action(detail=False, methods=["get"], filterset_class=None)
+    @cached_patient_read
     def current(self, request: Request) -> Response:
         queryset = selectors.medications_current(user=request.user, patient=self.subject())
         return self._list(queryset)
@@ -127,6 +137,7 @@ class MedicationViewSet(
         responses={200: MedicationSerializer(many=True)},
     )
     @action(detail=False, methods=["get"], filterset_class=None)
+    @cached_patient_read
     def upcoming(self, request: Request) -> Response:
         queryset = selectors.medications_upcoming(user=request.user, patient=self.subject())
         return self._list(queryset)

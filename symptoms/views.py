@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from accounts.audit import DoctorReadAuditMixin
 from accounts.models import AccessResource, User
 from accounts.permissions import IsVerifiedDoctor, PatientWritesDoctorReads
+from accounts.readcache import cached_patient_read
 from accounts.selectors import subject_patient
 from core.params import ID_PATH_REGEX, PatientQuerySerializer, days_serializer, validate_query
 from core.viewsets import FilterListsOnlyMixin
@@ -30,7 +31,6 @@ from symptoms import reports, selectors, services
 from symptoms.filters import MoodFilter, StrictOrderingFilter, SymptomFilter
 from symptoms.insights.services import latest_insight
 from symptoms.models import Mood, Symptom
-from symptoms.readcache import cached_patient_read
 from symptoms.serializers import (
     DashboardSerializer,
     MedicationIdQuerySerializer,

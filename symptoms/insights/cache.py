@@ -9,34 +9,19 @@ at the patient's midnight. Nothing here touches the database.
 from __future__ import annotations
 
 import datetime
-import uuid
 from typing import Any
 
 from django.core.cache import caches
 
+from accounts.readcache import bump_version, data_version
+
 ALIAS = "insights"
+__all__ = ["bump_version", "data_version"]  # the per-patient data version (accounts.readcache)
 FAILURE_SECONDS = 60
 
 
 def store() -> Any:
     return caches[ALIAS]
-
-
-def _version_key(patient_id: int) -> str:
-    return f"version:{patient_id}"
-
-
-def data_version(patient_id: int) -> str:
-    cache = store()
-    version = cache.get(_version_key(patient_id))
-    if version is None:
-        cache.add(_version_key(patient_id), uuid.uuid4().hex, timeout=None)
-        version = cache.get(_version_key(patient_id))
-    return version
-
-
-def bump_version(patient_id: int) -> None:
-    store().set(_version_key(patient_id), uuid.uuid4().hex, timeout=None)
 
 
 def result_key(patient_id: int, days: int, end: datetime.date, version: str) -> str:

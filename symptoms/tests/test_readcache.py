@@ -83,3 +83,18 @@ def test_doctor_reads_are_never_cached(doctor, patient):
     # computed again (the aggregates run) and audited again (the access-log insert)
     assert len(queries) > 3
     assert any("accounts_dataaccesslog" in q["sql"] and "INSERT" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize("path", ["/api/medications/", "/api/medications/current/", "/api/medications/upcoming/"])
+def test_medication_reads_are_cached_and_see_every_change(patient, patient_client, path, django_assert_num_queries):
+    medication = MedicationFactory(patient=patient, name="Before")
+    patient_client.get(path)
+    with django_assert_num_queries(1):
+        patient_client.get(path)
+    patient_client.patch(f"/api/medications/{medication.pk}/", {"name": "After"}, format="json")
+    names = [row["name"] for row in patient_client.get(path).json()]
+    assert "Before" not in names
+    assert patient_client.get(f"/api/medications/{medication.pk}/").json()["name"] == "After"
+    patient_client.delete(f"/api/medications/{medication.pk}/")
+    assert patient_client.get(f"/api/medications/{medication.pk}/").status_code == 404
+    assert all(row["id"] != medication.pk for row in patient_client.get(path).json())
