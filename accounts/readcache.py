@@ -16,11 +16,13 @@ how long an entry lives.
 from __future__ import annotations
 
 import functools
+import time
 import uuid
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -48,7 +50,16 @@ def bump_version(patient_id: int) -> None:
     store().set(_version_key(patient_id), uuid.uuid4().hex, timeout=None)
 
 
-def _key(request: Request) -> str | None:
+def data_changed(patient_id: int | None) -> None:
+    """A write to this patient's data: replace the version now and again after the commit, so a
+    read that ran on the old data while the write was in flight cannot stay cached."""
+    if patient_id is None:
+        return
+    bump_version(patient_id)
+    transaction.on_commit(lambda: bump_version(patient_id))
+
+
+def _key(request: Request, max_age: int | None) -> str | None:
     user = request.user
     if settings.READ_CACHE_SECONDS <= 0 or not (user.is_authenticated and user.is_patient):
         return None
@@ -58,11 +69,15 @@ def _key(request: Request) -> str | None:
     if getattr(store(), "primary_is_down", lambda: False)():
         return None
     version = data_version(user.pk)
-    return f"read:{user.pk}:{version}:{user.timezone}:{user.local_today().isoformat()}:{request.get_full_path()}"
+    # Data the reminder sweep changes in bulk (no signals) is cached per time bucket instead.
+    bucket = f":{int(time.time() // max_age)}" if max_age else ""
+    return (
+        f"read:{user.pk}:{version}:{user.timezone}:{user.local_today().isoformat()}{bucket}:{request.get_full_path()}"
+    )
 
 
-def respond(request: Request, build: Callable[[], Response]) -> Response:
-    key = _key(request)
+def respond(request: Request, build: Callable[[], Response], *, max_age: int | None = None) -> Response:
+    key = _key(request, max_age)
     if key is None:
         return build()
     data = store().get(key)
@@ -70,15 +85,22 @@ def respond(request: Request, build: Callable[[], Response]) -> Response:
         return Response(data)
     response = build()
     if response.status_code == 200:
-        store().set(key, response.data, timeout=settings.READ_CACHE_SECONDS)
+        timeout = min(settings.READ_CACHE_SECONDS, max_age) if max_age else settings.READ_CACHE_SECONDS
+        store().set(key, response.data, timeout=timeout)
     return response
 
 
-def cached_patient_read(method):
-    """Decorate a view handler (``def get(self, request, ...)``) to answer from the cache."""
+def cached_patient_read(method=None, *, max_age: int | None = None):
+    """Decorate a view handler (``def get(self, request, ...)``) to answer from the cache.
 
-    @functools.wraps(method)
-    def wrapper(self, request, *args, **kwargs):
-        return respond(request, lambda: method(self, request, *args, **kwargs))
+    ``max_age``: for data that also changes without a version change (the sweep's bulk reminder
+    updates), an entry is used for at most that many seconds."""
 
-    return wrapper
+    def decorate(handler):
+        @functools.wraps(handler)
+        def wrapper(self, request, *args, **kwargs):
+            return respond(request, lambda: handler(self, request, *args, **kwargs), max_age=max_age)
+
+        return wrapper
+
+    return decorate(method) if method is not None else decorate

@@ -183,7 +183,12 @@ def test_requests_fail_fast_with_503_while_postgres_restarts_and_recover(cluster
     assert app.process.poll() is None  # the same gunicorn, never restarted
     statuses = {phase: sorted({a[2] for a in answers if a[0] == phase}) for phase in ("up", "down", "back")}
     assert set(statuses["up"]) <= {200, 201} and 200 in statuses["up"], statuses
-    assert statuses["down"] == [503], statuses
+    # Writes cannot succeed without the database; a read may still be answered (200) from the
+    # per-patient read cache, which only holds answers no write has replaced.
+    down_writes = {a[2] for a in answers if a[0] == "down" and a[1] == "POST"}
+    down_reads = {a[2] for a in answers if a[0] == "down" and a[1] == "GET"}
+    assert down_writes == {503}, statuses
+    assert down_reads <= {200, 503}, statuses
     assert set(statuses["back"]) <= {200, 201} and 200 in statuses["back"], statuses
     assert len([a for a in answers if a[0] == "down"]) >= 4
     assert all(a[2] != 500 for a in answers)

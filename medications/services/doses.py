@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.readcache import data_changed
 from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
 
 CONFIRM_SALT = "medications.reminder-confirm"
@@ -52,6 +53,7 @@ def reminder_answer(*, reminder: Reminder, status: str, now: datetime.datetime |
         return reminder
     with transaction.atomic():
         Reminder.objects.filter(pk=reminder.pk).update(status=status, responded_at=now)
+        data_changed(reminder.patient_id)
     reminder.status = status
     reminder.responded_at = now
     return reminder
@@ -65,11 +67,14 @@ def dose_log(*, medication: Medication, taken_at: datetime.datetime | None = Non
         raise ValidationError({"taken_at": ["A dose cannot be logged in the future."]})
     if taken_at.astimezone(medication.patient.tzinfo).date() < medication.start_date:
         raise ValidationError({"taken_at": ["This is before the medication's start date."]})
-    return Reminder.objects.create(
-        medication=medication,
-        patient_id=medication.patient_id,
-        kind=ReminderKind.LOGGED,
-        scheduled_for=taken_at,
-        status=ReminderStatus.TAKEN,
-        responded_at=now,
-    )
+    with transaction.atomic():
+        dose = Reminder.objects.create(
+            medication=medication,
+            patient_id=medication.patient_id,
+            kind=ReminderKind.LOGGED,
+            scheduled_for=taken_at,
+            status=ReminderStatus.TAKEN,
+            responded_at=now,
+        )
+        data_changed(medication.patient_id)
+    return dose

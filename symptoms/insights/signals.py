@@ -7,20 +7,16 @@ it cached under the new version.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from accounts.readcache import data_changed
 from medications.models import Medication
-from symptoms.insights import cache as insight_cache
 from symptoms.models import Mood, Symptom
 
 
 def invalidate(patient_id: int | None) -> None:
-    if patient_id is None:
-        return
-    insight_cache.bump_version(patient_id)
-    transaction.on_commit(lambda: insight_cache.bump_version(patient_id))
+    data_changed(patient_id)
 
 
 @receiver(post_save, sender=Symptom, dispatch_uid="insights_symptom_saved")

@@ -98,3 +98,29 @@ def test_medication_reads_are_cached_and_see_every_change(patient, patient_clien
     patient_client.delete(f"/api/medications/{medication.pk}/")
     assert patient_client.get(f"/api/medications/{medication.pk}/").status_code == 404
     assert all(row["id"] != medication.pk for row in patient_client.get(path).json())
+
+
+def test_adherence_shows_the_patients_own_answers_at_once(patient, patient_client):
+    from medications.models import ReminderStatus
+    from medications.tests.factories import ReminderFactory
+
+    dose = ReminderFactory(medication=MedicationFactory(patient=patient), status=ReminderStatus.MISSED)
+    assert patient_client.get("/api/medications/adherence/?days=7").json()["adherence_rate"] == 0.0
+    patient_client.post(f"/api/medications/reminders/{dose.pk}/taken/")
+    assert patient_client.get("/api/medications/adherence/?days=7").json()["adherence_rate"] == 100.0
+
+
+def test_adherence_catches_up_with_the_sweep_within_a_minute(patient, patient_client, monkeypatch):
+    import time
+
+    from accounts import readcache
+    from medications.models import Reminder, ReminderStatus
+    from medications.tests.factories import ReminderFactory
+
+    dose = ReminderFactory(medication=MedicationFactory(patient=patient), status=ReminderStatus.TAKEN)
+    assert patient_client.get("/api/medications/adherence/?days=7").json()["taken_reminders"] == 1
+    # What the sweep does: a bulk UPDATE, no signal, no version change.
+    Reminder.objects.filter(pk=dose.pk).update(status=ReminderStatus.MISSED)
+    now = time.time()
+    monkeypatch.setattr(readcache.time, "time", lambda: now + 61)
+    assert patient_client.get("/api/medications/adherence/?days=7").json()["taken_reminders"] == 0
