@@ -93,7 +93,7 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def due_now(patient, *, minutes_ago: int, name: str = "Metformin"):
+def due_now(patient, *, minutes_ago: int = 5, name: str = "Metformin"):
     """A medication whose one daily dose fell ``minutes_ago`` minutes ago."""
     now = timezone.now()
     local = (now - datetime.timedelta(minutes=minutes_ago)).astimezone(patient.tzinfo)

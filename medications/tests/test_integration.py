@@ -4,15 +4,9 @@ Skipped in a plain run (SQLite: another process cannot see the in-memory test da
 failure under CI (MEDITRACK_REQUIRE_SERVICES=1).
 """
 
-import datetime
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from email import message_from_bytes
 from pathlib import Path
 
 import pytest
@@ -23,8 +17,8 @@ from django.utils import timezone
 
 from accounts.tests.factories import PatientFactory
 from conftest import skip_or_fail
-from medications import services
-from medications.models import Frequency, Medication, Reminder, ReminderStatus
+from core.tests.servers import Inbox, database_url, due_now, free_port, start_worker, stop_process, wait_for
+from medications.models import Reminder, ReminderStatus
 from medications.services.sweep import sweep
 
 pytestmark = pytest.mark.integration
@@ -49,29 +43,6 @@ def require_redis() -> str:
     return url
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Inbox:
-    """aiosmtpd handler that keeps every received message."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 OK"
-
-    def recipients(self) -> list[str]:
-        with self.lock:
-            return sorted(rcpt for rcpts, _msg in self.messages for rcpt in rcpts)
-
-
 @pytest.fixture
 def smtp_inbox():
     from aiosmtpd.controller import Controller
@@ -81,38 +52,6 @@ def smtp_inbox():
     controller.start()
     yield inbox, controller.port
     controller.stop()
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def due_now(patient, *, minutes_ago: int = 5) -> Medication:
-    """A medication whose custom time fell a few minutes ago (in the patient's zone)."""
-    now = timezone.now()
-    local = (now - datetime.timedelta(minutes=minutes_ago)).astimezone(patient.tzinfo)
-    return services.medication_create(
-        patient=patient,
-        data={
-            "name": "Metformin",
-            "dosage": "500 mg",
-            "frequency": Frequency.CUSTOM,
-            "custom_schedule": [local.strftime("%H:%M")],
-            "start_date": local.date() - datetime.timedelta(days=1),
-        },
-        now=now - datetime.timedelta(minutes=minutes_ago + 2),
-    )
-
-
-def wait_for(predicate, *, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
 
 
 def test_worker_on_redis_sends_one_email_per_due_dose(transactional_db, smtp_inbox):
@@ -130,7 +69,6 @@ def test_worker_on_redis_sends_one_email_per_due_dose(transactional_db, smtp_inb
 
     queue = f"it-{uuid.uuid4().hex[:8]}"
     env = {
-        **os.environ,
         "DATABASE_URL": database_url(),
         "DB_CONN_MAX_AGE": "0",
         "REDIS_URL": redis_url,
@@ -140,28 +78,7 @@ def test_worker_on_redis_sends_one_email_per_due_dose(transactional_db, smtp_inb
         "EMAIL_USE_TLS": "0",
         "EMAIL_USE_SSL": "0",
     }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=WARNING",
-            f"--hostname={queue}@%h",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    worker = start_worker(queue=queue, env=env)
     try:
         from medications.tasks import send_due_reminders
 
@@ -186,14 +103,7 @@ def test_worker_on_redis_sends_one_email_per_due_dose(transactional_db, smtp_inb
         assert inbox.recipients() == expected
         assert Reminder.objects.count() == 4
     finally:
-        worker.terminate()
-        try:
-            output, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
-        if output:
-            print(output.decode(errors="replace")[-4000:])
+        print(stop_process(worker, timeout=20))
 
 
 def test_two_sweeps_racing_email_each_dose_once(transactional_db, settings):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,6 +10,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from conftest import client_for, skip_or_fail
+from core.tests.servers import database_url, start_worker, stop_process
 from symptoms.insights.tests.factories import SymptomFactory
 
 URL = "/api/symptoms/ai_insights/"
@@ -25,43 +23,18 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 def worker(fake_gemini, settings):
     if not django_settings.REDIS_URL or connection.vendor != "postgresql":
         skip_or_fail("needs REDIS_URL and PostgreSQL so a worker process shares the cache and database")
-    db = connection.settings_dict
     env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(),
         "GEMINI_API_KEY": settings.GEMINI_API_KEY,
         "GEMINI_MODEL": settings.GEMINI_MODEL,
         "GEMINI_BASE_URL": settings.GEMINI_BASE_URL,
         "GEMINI_TIMEOUT_SECONDS": "5",
     }
-    celery = Path(sys.executable).with_name("celery")
-    process = subprocess.Popen(
-        [
-            str(celery),
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process = start_worker(queue="celery", env=env)  # the queue the insight task goes to
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def test_a_real_worker_answers_with_gemini_within_the_budget(patient, fake_gemini, worker, settings, caplog):
@@ -72,7 +45,7 @@ def test_a_real_worker_answers_with_gemini_within_the_budget(patient, fake_gemin
     body = client_for(patient).get(URL).json()
 
     assert time.monotonic() - started < 20
-    assert worker.poll() is None, worker.stderr.read().decode()[-2000:]
+    assert worker.poll() is None, stop_process(worker)
     assert (body["source"], body["cached"]) == ("gemini", False)
     assert len(fake_gemini.requests) == 1
     assert "Broker unavailable" not in caplog.text  # the worker did it, not the in-process fallback
