@@ -60,9 +60,3 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
 
-
-def env_required(name: str, *, reason: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        raise ImproperlyConfigured(f"{name} is required: {reason}")
-    return value

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
 from medications.schedule import resolve_local
+from medications.services.doses import BadConfirmToken, reminder_id_from_token
 
 COUNTED_STATUSES = (ReminderStatus.TAKEN, ReminderStatus.SKIPPED, ReminderStatus.MISSED)
 HISTORY_FIELDS = ("id", "medication", "medication_name", "scheduled_for", "status", "sent_at", "responded_at")
@@ -159,3 +160,12 @@ def reminder_rows(queryset: QuerySet[Reminder]) -> list[dict]:
         "id", "medication_id", "medication_name", "kind", "scheduled_for", "status", "sent_at", "responded_at"
     )
     return [dict(zip(REMINDER_ROW_FIELDS, row, strict=True)) for row in values]
+
+
+def reminder_for_confirm_token(token: str) -> Reminder | None:
+    """The dose an emailed confirmation link names, or None for a bad or expired link."""
+    try:
+        reminder_id = reminder_id_from_token(token)
+    except BadConfirmToken:
+        return None
+    return Reminder.objects.select_related("medication", "patient").filter(pk=reminder_id).first()

@@ -254,13 +254,6 @@ class ReminderConfirmView(View):
     template_name = "medications/confirm.html"
     http_method_names = ["get", "post"]
 
-    def _load(self, token: str) -> Reminder | None:
-        try:
-            reminder_id = services.reminder_id_from_token(token)
-        except services.BadConfirmToken:
-            return None
-        return Reminder.objects.select_related("medication", "patient").filter(pk=reminder_id).first()
-
     def _page(self, request: HttpRequest, context: dict, status_code: int = 200) -> HttpResponse:
         return allow_html(render(request, self.template_name, context, status=status_code))
 
@@ -278,14 +271,14 @@ class ReminderConfirmView(View):
         }
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        reminder = self._load(token)
+        reminder = selectors.reminder_for_confirm_token(token)
         if reminder is None:
             return self._invalid(request)
         state = "done" if reminder.status == ReminderStatus.TAKEN else "ask"
         return self._page(request, self._context(reminder, state))
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
-        reminder = self._load(token)
+        reminder = selectors.reminder_for_confirm_token(token)
         if reminder is None:
             return self._invalid(request)
         reminder = services.reminder_answer(reminder=reminder, status=ReminderStatus.TAKEN)
