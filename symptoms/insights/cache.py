@@ -1,7 +1,7 @@
-"""Insight cache keys and per-patient data versions, in the shared ``insights`` cache alias.
+"""Insight cache keys, in the shared ``insights`` cache alias.
 
 A result lives under ``result:<patient>:<days>:<local end date>:<data version>``. The data
-version is a random token that signals replace whenever the patient's symptoms, moods or
+version (``accounts.readcache``) is replaced whenever the patient's symptoms, moods or
 medications change, so new data never reads an old answer; the end date rolls the window over
 at the patient's midnight. Nothing here touches the database.
 """
@@ -13,10 +13,7 @@ from typing import Any
 
 from django.core.cache import caches
 
-from accounts.readcache import bump_version, data_version
-
-ALIAS = "insights"
-__all__ = ["bump_version", "data_version"]  # the per-patient data version (accounts.readcache)
+ALIAS = "insights"  # the same store as the per-patient data versions (accounts.readcache)
 FAILURE_SECONDS = 60
 
 

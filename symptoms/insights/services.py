@@ -25,6 +25,7 @@ from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 from kombu.exceptions import OperationalError
 
+from accounts.readcache import data_version
 from symptoms.insights import analysis, gemini, narrative
 from symptoms.insights import cache as insight_cache
 from symptoms.insights.prompt import SYSTEM_INSTRUCTION, build_prompt
@@ -126,7 +127,7 @@ def complete_with_gemini(*, prompt: str, local: dict[str, Any], key: str, patien
 
 def insight_key(*, patient, days: int, end: datetime.date | None = None) -> str:
     end = end or patient.local_today()
-    return insight_cache.result_key(patient.pk, days, end, insight_cache.data_version(patient.pk))
+    return insight_cache.result_key(patient.pk, days, end, data_version(patient.pk))
 
 
 def cached_insight(*, patient, days: int) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from accounts.readcache import bump_version, data_version
 from accounts.tests.factories import PatientFactory
 from symptoms.insights import cache as insight_cache
 from symptoms.insights import gemini, services, tasks
@@ -142,11 +143,11 @@ def test_cache_key_changes_with_window_day_and_data():
 
 
 def test_data_version_is_stable_until_bumped():
-    first = insight_cache.data_version(42)
-    assert insight_cache.data_version(42) == first
-    insight_cache.bump_version(42)
-    assert insight_cache.data_version(42) != first
-    assert insight_cache.data_version(43) != insight_cache.data_version(42)
+    first = data_version(42)
+    assert data_version(42) == first
+    bump_version(42)
+    assert data_version(42) != first
+    assert data_version(43) != data_version(42)
 
 
 @pytest.mark.parametrize(
@@ -167,8 +168,8 @@ def test_every_data_change_bumps_the_version(patient, change, django_capture_on_
     symptom = SymptomFactory(patient=patient)
     med = MedicationFactory(patient=patient)
     symptom.related_medications.add(med)
-    before = insight_cache.data_version(patient.pk)
-    other_before = insight_cache.data_version(patient.pk + 1000)
+    before = data_version(patient.pk)
+    other_before = data_version(patient.pk + 1000)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         if change == "symptom_create":
@@ -192,6 +193,6 @@ def test_every_data_change_bumps_the_version(patient, change, django_capture_on_
         elif change == "mood_create":
             MoodFactory(patient=patient)
 
-    assert insight_cache.data_version(patient.pk) != before
+    assert data_version(patient.pk) != before
     assert callbacks  # bumped again after commit
-    assert insight_cache.data_version(patient.pk + 1000) == other_before
+    assert data_version(patient.pk + 1000) == other_before
