@@ -195,7 +195,7 @@ def test_a_full_flow_logs_no_health_data_and_no_credentials(db, settings, all_lo
     def database_down(token):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(medication_views.services, "reminder_id_from_token", database_down)
+    monkeypatch.setattr(medication_views.selectors, "reminder_for_confirm_token", database_down)
     path = f"/api/medications/reminders/confirm/{secrets['confirm token']}/"
     assert APIClient().get(path).status_code == 503
 

@@ -6,7 +6,7 @@ from core.validators import reject_html, validate_phone, validate_timezone
 
 @pytest.mark.parametrize(
     "value",
-    ["<b>x</b>", "<script>", "hi <img src=x onerror=alert(1)", "</p>", "<!-- c -->", "<?xml", "a<svg/onload=1>"],
+    ["<b>x</b>", "<script>", "hi <img src=x onerror=alert(1)", "</p>", "<!-- c -->", "<?xml", "a<svg/onload=1>", "a<b"],
 )
 def test_tags_are_rejected(value):
     with pytest.raises(ValidationError) as excinfo:
@@ -14,13 +14,9 @@ def test_tags_are_rejected(value):
     assert excinfo.value.messages == ["HTML tags are not allowed in this field."]
 
 
-@pytest.mark.parametrize("value", ["", "plain", "pain < yesterday", "I <3 it", "a<b", "x < 5 mg", "5<=6"])
+@pytest.mark.parametrize("value", ["", "plain", "pain < yesterday", "I <3 it", "x < 5 mg", "5<=6"])
 def test_text_without_tags_passes(value):
-    if value == "a<b":
-        with pytest.raises(ValidationError):
-            reject_html(value)  # "<b" starts a tag, even without ">"
-    else:
-        reject_html(value)
+    reject_html(value)
 
 
 @pytest.mark.parametrize("value", ["+1 (555) 123-4567", "5551234", "+441234567890123"])
