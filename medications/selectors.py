@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
 from medications.schedule import resolve_local
-from medications.services.doses import BadConfirmToken, reminder_id_from_token
+from medications.services.doses import reminder_id_from_token
 
 COUNTED_STATUSES = (ReminderStatus.TAKEN, ReminderStatus.SKIPPED, ReminderStatus.MISSED)
 HISTORY_FIELDS = ("id", "medication", "medication_name", "scheduled_for", "status", "sent_at", "responded_at")
@@ -163,9 +163,7 @@ def reminder_rows(queryset: QuerySet[Reminder]) -> list[dict]:
 
 
 def reminder_for_confirm_token(token: str) -> Reminder | None:
-    """The dose an emailed confirmation link names, or None for a bad or expired link."""
-    try:
-        reminder_id = reminder_id_from_token(token)
-    except BadConfirmToken:
-        return None
+    """The dose an emailed confirmation link names, or None when it no longer exists. A forged or
+    damaged link raises ``BadConfirmToken``, an expired one ``ExpiredConfirmToken``."""
+    reminder_id = reminder_id_from_token(token)
     return Reminder.objects.select_related("medication", "patient").filter(pk=reminder_id).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -249,7 +250,11 @@ class ReminderViewSet(
 @method_decorator(csrf_exempt, name="dispatch")  # the signed token is the credential, not a session
 class ReminderConfirmView(View):
     """The emailed link: GET shows the dose and a button; only the POST marks it taken (mail
-    scanners follow links). Plain HTML, outside the JSON API's schema."""
+    scanners follow links). Plain HTML, outside the JSON API's schema.
+
+    Every outcome is a page: asked (200), confirmed or already taken (200), refused by the service,
+    e.g. not due yet (GET 200 without a button, POST 409), a damaged or forged link (400), an
+    expired one (403), a dose that no longer exists (404)."""
 
     template_name = "medications/confirm.html"
     http_method_names = ["get", "post"]
@@ -257,29 +262,49 @@ class ReminderConfirmView(View):
     def _page(self, request: HttpRequest, context: dict, status_code: int = 200) -> HttpResponse:
         return allow_html(render(request, self.template_name, context, status=status_code))
 
-    def _invalid(self, request: HttpRequest) -> HttpResponse:
-        return self._page(request, {"state": "invalid"}, status_code=400)
-
-    def _context(self, reminder: Reminder, state: str) -> dict:
-        local = reminder.scheduled_for.astimezone(reminder.patient.tzinfo)
+    def _context(self, reminder: Reminder, state: str, **extra) -> dict:
+        tz = reminder.patient.tzinfo
+        local = reminder.scheduled_for.astimezone(tz)
+        responded = reminder.responded_at.astimezone(tz) if reminder.responded_at else None
         return {
             "state": state,
             "reminder": reminder,
             "medication": reminder.medication,
             "local_time": local.strftime("%H:%M"),
             "local_date": local.date().isoformat(),
+            "responded_at": responded.strftime("%Y-%m-%d %H:%M") if responded else "",
+            **extra,
         }
 
-    def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        reminder = selectors.reminder_for_confirm_token(token)
+    def _dose(self, request: HttpRequest, token: str) -> Reminder | HttpResponse:
+        """The dose the link names, still to be taken; or the page that says why there is none."""
+        try:
+            reminder = selectors.reminder_for_confirm_token(token)
+        except services.ExpiredConfirmToken:
+            return self._page(request, {"state": "expired"}, status_code=403)
+        except services.BadConfirmToken:
+            return self._page(request, {"state": "invalid"}, status_code=400)
         if reminder is None:
-            return self._invalid(request)
-        state = "done" if reminder.status == ReminderStatus.TAKEN else "ask"
-        return self._page(request, self._context(reminder, state))
+            return self._page(request, {"state": "gone"}, status_code=404)
+        if reminder.status == ReminderStatus.TAKEN:
+            return self._page(request, self._context(reminder, "already"))
+        return reminder
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        reminder = self._dose(request, token)
+        if isinstance(reminder, HttpResponse):
+            return reminder
+        refusal = services.answer_refusal(reminder=reminder, status=ReminderStatus.TAKEN)
+        if refusal:
+            return self._page(request, self._context(reminder, "refused", reasons=[refusal]))
+        return self._page(request, self._context(reminder, "ask"))
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
-        reminder = selectors.reminder_for_confirm_token(token)
-        if reminder is None:
-            return self._invalid(request)
-        reminder = services.reminder_answer(reminder=reminder, status=ReminderStatus.TAKEN)
+        reminder = self._dose(request, token)
+        if isinstance(reminder, HttpResponse):
+            return reminder
+        try:
+            reminder = services.reminder_answer(reminder=reminder, status=ReminderStatus.TAKEN)
+        except ValidationError as exc:
+            return self._page(request, self._context(reminder, "refused", reasons=exc.messages), status_code=409)
         return self._page(request, self._context(reminder, "done"))

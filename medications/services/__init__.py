@@ -2,6 +2,8 @@
 
 from medications.services.doses import (
     BadConfirmToken,
+    ExpiredConfirmToken,
+    answer_refusal,
     confirm_token,
     dose_log,
     reminder_answer,
@@ -18,7 +20,9 @@ from medications.services.sweep import SweepResult, reminder_retry_delivery, swe
 
 __all__ = [
     "BadConfirmToken",
+    "ExpiredConfirmToken",
     "SweepResult",
+    "answer_refusal",
     "compute_next_dose",
     "confirm_token",
     "dose_log",

@@ -24,6 +24,10 @@ class BadConfirmToken(Exception):
     """The link is forged, damaged or older than 24 hours."""
 
 
+class ExpiredConfirmToken(BadConfirmToken):
+    """The link is genuine but older than 24 hours."""
+
+
 def confirm_token(reminder_id: int) -> str:
     return signing.dumps({"r": reminder_id}, salt=CONFIRM_SALT)
 
@@ -31,11 +35,23 @@ def confirm_token(reminder_id: int) -> str:
 def reminder_id_from_token(token: str) -> int:
     try:
         payload = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
-    except signing.BadSignature as exc:  # SignatureExpired is a BadSignature
+    except signing.SignatureExpired:
+        raise ExpiredConfirmToken("expired") from None
+    except signing.BadSignature as exc:
         raise BadConfirmToken(type(exc).__name__) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("r"), int):
         raise BadConfirmToken("payload")
     return payload["r"]
+
+
+def answer_refusal(*, reminder: Reminder, status: str, now: datetime.datetime | None = None) -> str | None:
+    """Why ``status`` cannot be recorded for this dose now (a sentence for the user), or None."""
+    now = now or timezone.now()
+    if reminder.kind == ReminderKind.LOGGED and status != ReminderStatus.TAKEN:
+        return "A logged dose was taken; delete it from the admin if it is wrong."
+    if reminder.scheduled_for > now + CLOCK_SKEW:
+        return "This dose is not due yet."
+    return None
 
 
 def reminder_answer(*, reminder: Reminder, status: str, now: datetime.datetime | None = None) -> Reminder:
@@ -45,10 +61,9 @@ def reminder_answer(*, reminder: Reminder, status: str, now: datetime.datetime |
     if status not in ANSWERS:
         raise ValueError(status)
     now = now or timezone.now()
-    if reminder.kind == ReminderKind.LOGGED and status != ReminderStatus.TAKEN:
-        raise ValidationError({"status": ["A logged dose was taken; delete it from the admin if it is wrong."]})
-    if reminder.scheduled_for > now + CLOCK_SKEW:
-        raise ValidationError({"status": ["This dose is not due yet."]})
+    refusal = answer_refusal(reminder=reminder, status=status, now=now)
+    if refusal:
+        raise ValidationError({"status": [refusal]})
     if reminder.status == status:
         return reminder
     with transaction.atomic():

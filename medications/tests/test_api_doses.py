@@ -173,7 +173,7 @@ def test_confirm_post_marks_taken_idempotently(anon, patient):
     assert anon.post(url.rstrip("/")).status_code == 200
     reminder.refresh_from_db()
     assert reminder.responded_at == responded_at
-    assert "Recorded as taken" in anon.get(url).content.decode()
+    assert "already recorded as taken" in anon.get(url).content.decode()
 
 
 def test_confirm_post_corrects_a_skipped_dose(anon, patient):
@@ -183,26 +183,104 @@ def test_confirm_post_corrects_a_skipped_dose(anon, patient):
     assert reminder.status == ReminderStatus.TAKEN
 
 
-def test_confirm_rejects_bad_and_expired_tokens(anon, patient, monkeypatch):
+def test_confirm_rejects_bad_tokens_with_a_page(anon, patient):
     reminder = ReminderFactory(medication=MedicationFactory(patient=patient), status=ReminderStatus.SENT)
     token = confirm_token(reminder.pk)
     forged = signing.dumps({"r": reminder.pk}, salt="another-salt")
     for bad in (token[:-2] + "xx", forged, "nonsense"):
-        assert anon.post(confirm_url(bad)).status_code == 400
-        assert anon.get(confirm_url(bad)).status_code == 400
+        for method in (anon.get, anon.post):
+            response = method(confirm_url(bad))
+            assert response.status_code == 400
+            assert response["Content-Type"].startswith("text/html")
+            assert "This link is not valid" in response.content.decode()
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.SENT
+
+
+def test_confirm_with_an_expired_token_is_403_and_changes_nothing(anon, patient, monkeypatch):
+    reminder = ReminderFactory(medication=MedicationFactory(patient=patient), status=ReminderStatus.SENT)
+    token = confirm_token(reminder.pk)
     # 24 hours and one second later the genuine token has expired.
     import time
 
     real_time = time.time()
     monkeypatch.setattr(time, "time", lambda: real_time + 24 * 3600 + 1)
-    response = anon.post(confirm_url(token))
-    assert response.status_code == 400 and "expired" in response.content.decode()
+    for method in (anon.get, anon.post):
+        response = method(confirm_url(token))
+        assert response.status_code == 403
+        assert response["Content-Type"].startswith("text/html")
+        assert "This link has expired" in response.content.decode()
     reminder.refresh_from_db()
     assert reminder.status == ReminderStatus.SENT
 
 
-def test_confirm_for_a_deleted_reminder_is_400(anon, patient):
+def test_confirm_for_a_deleted_reminder_is_404_page(anon, patient):
     reminder = ReminderFactory(medication=MedicationFactory(patient=patient))
     token = confirm_token(reminder.pk)
     reminder.delete()
-    assert anon.post(confirm_url(token)).status_code == 400
+    for method in (anon.get, anon.post):
+        response = method(confirm_url(token))
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("text/html")
+        assert "no longer exists" in response.content.decode()
+
+
+def test_confirm_a_dose_not_due_yet_is_a_page_not_a_500(anon, patient):
+    """A ValidationError from the service ("This dose is not due yet.") used to escape the plain
+    Django view as a 500."""
+    later = timezone.now() + datetime.timedelta(hours=3)
+    reminder = ReminderFactory(
+        medication=MedicationFactory(patient=patient), status=ReminderStatus.PENDING, scheduled_for=later
+    )
+    url = confirm_url(confirm_token(reminder.pk))
+    page = anon.get(url)
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert "not due yet" in page.content.decode() and "<form" not in page.content.decode()
+    response = anon.post(url)
+    assert response.status_code == 409
+    assert response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    assert "This dose is not due yet." in html and "<form" not in html
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.PENDING and reminder.responded_at is None
+
+
+def test_confirm_an_already_taken_dose_says_so(anon, patient):
+    answered = timezone.now() - datetime.timedelta(minutes=30)
+    reminder = ReminderFactory(
+        medication=MedicationFactory(patient=patient), status=ReminderStatus.TAKEN, responded_at=answered
+    )
+    url = confirm_url(confirm_token(reminder.pk))
+    for method in (anon.get, anon.post):
+        response = method(url)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "already recorded as taken" in html and "<form" not in html
+    reminder.refresh_from_db()
+    assert reminder.responded_at == answered
+
+
+def test_confirm_a_skipped_dose_offers_the_correction(anon, patient):
+    reminder = ReminderFactory(medication=MedicationFactory(patient=patient), status=ReminderStatus.SKIPPED)
+    page = anon.get(confirm_url(confirm_token(reminder.pk)))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "recorded as skipped" in html and '<form method="post">' in html
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.SKIPPED
+
+
+def test_confirm_any_refusal_of_the_service_is_a_page(anon, patient, monkeypatch):
+    """Whatever the service refuses with a ValidationError is shown, never a 500."""
+    from django.core.exceptions import ValidationError
+
+    from medications import views
+
+    reminder = ReminderFactory(medication=MedicationFactory(patient=patient), status=ReminderStatus.SENT)
+
+    def refuse(**kwargs):
+        raise ValidationError("Something about this dose changed.")
+
+    monkeypatch.setattr(views.services, "reminder_answer", refuse)
+    response = anon.post(confirm_url(confirm_token(reminder.pk)))
+    assert response.status_code == 409 and "Something about this dose changed." in response.content.decode()
