@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts import subject
 from accounts.services import doctor_access_record
 
 
@@ -19,8 +20,8 @@ def _patient_ids(data: Any) -> set[int]:
 class DoctorReadAuditMixin:
     """Records every successful read by a doctor: who, whose, which kind of data, when.
 
-    Set ``audit_resource`` (an ``AccessResource`` value). Whose data: the patient the view resolved
-    (``self._subject``, set when ``?patient=`` or a URL names one), else the ``patient`` of each
+    Set ``audit_resource`` (an ``AccessResource`` value). Whose data: the request's subject patient
+    (``accounts.subject``, when ``?patient=`` or the URL names one), else the ``patient`` of each
     returned row (a doctor's list across all their patients). The data itself is never stored.
     """
 
@@ -28,9 +29,9 @@ class DoctorReadAuditMixin:
     audit_action_resources: dict[str, str] = {}  # a different kind of data for some actions
 
     def audited_patient_ids(self, response) -> set[int]:
-        subject = getattr(self, "_subject", None) or getattr(self.request, "subject_patient", None)
-        if subject is not None:
-            return {subject.pk}
+        patient = subject.resolved(self.request)
+        if patient is not None:
+            return {patient.pk}
         return _patient_ids(getattr(response, "data", None))
 
     def finalize_response(self, request, response, *args, **kwargs):

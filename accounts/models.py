@@ -125,6 +125,12 @@ class User(AbstractUser):
     def local_today(self) -> datetime.date:
         return self.local_now().date()
 
+    def local_days(self, days: int, *, end: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
+        """The first and last local date of a ``days``-long window ending with ``end`` (default:
+        this user's today), both included. The one day-window rule of every per-patient read."""
+        end = end or self.local_today()
+        return end - datetime.timedelta(days=days - 1), end
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username

@@ -1,6 +1,6 @@
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from accounts.selectors import UNVERIFIED_DOCTOR
+UNVERIFIED_DOCTOR = "Your doctor account is awaiting verification by an administrator."
 
 
 class IsPatient(BasePermission):

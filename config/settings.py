@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "accounts",
     "medications",
     "symptoms",
+    "summaries",  # above symptoms and medications: the reads across both (dashboard, overview, report, digest)
 ]
 
 MIDDLEWARE = [
@@ -191,7 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "core.filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.OptionalLimitOffsetPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -327,7 +328,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 CELERY_BEAT_SCHEDULE["weekly-digests"] = {
     # Finds patients whose local time is Sunday 09:00 (plus a catch-up window) and sends once.
-    "task": "symptoms.tasks.dispatch_weekly_digests",
+    "task": "summaries.tasks.dispatch_weekly_digests",
     "schedule": timedelta(minutes=15),
 }
 

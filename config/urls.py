@@ -2,22 +2,23 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from summaries import urls as summaries_urls
 from symptoms import urls as symptoms_urls
 from symptoms.insights.views import InsightsView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("core.urls")),
-    # The doctor's patient overview reads symptoms and moods, so it lives in the symptoms app
-    # (accounts must not import symptoms); it must come before the accounts include.
-    path("api/auth/patients/<int:pk>/", include(symptoms_urls.overview_urlpatterns)),
+    # The doctor's patient overview reads every app, so it lives in summaries (accounts must not
+    # import them); it must come before the accounts include.
+    path("api/auth/patients/<int:pk>/", include(summaries_urls.overview_urlpatterns)),
     path("api/auth/", include("accounts.urls")),
     # Before any `api/symptoms/` include, so the router never shadows it.
     path("api/symptoms/ai_insights/", InsightsView.as_view(), name="symptoms-ai-insights"),
     path("api/symptoms/", include(symptoms_urls.symptom_urlpatterns)),
     path("api/moods/", include(symptoms_urls.mood_urlpatterns)),
-    path("api/dashboard/", include(symptoms_urls.dashboard_urlpatterns)),
-    path("api/reports/export/", include(symptoms_urls.report_urlpatterns)),
+    path("api/dashboard/", include(summaries_urls.dashboard_urlpatterns)),
+    path("api/reports/export/", include(summaries_urls.report_urlpatterns)),
     path("api/medications/", include("medications.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

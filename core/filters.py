@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter, SearchFilter
 
 from core.params import MAX_ID
 
@@ -42,3 +44,23 @@ class StrictBooleanFilter(filters.TypedChoiceFilter):
         kwargs.setdefault("choices", [(value, value) for value in BOOLEANS])
         kwargs.setdefault("coerce", lambda value: BOOLEANS[value])
         super().__init__(*args, **kwargs)
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """DRF's ordering filter, but an unknown field is a 400 instead of being silently ignored."""
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if raw:
+            allowed = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
+            requested = [term.strip() for term in raw.split(",") if term.strip()]
+            unknown = [term for term in requested if term.lstrip("-") not in allowed]
+            if unknown or not requested:
+                raise ValidationError(
+                    {self.ordering_param: [f"Order by one of: {', '.join(sorted(allowed))} (prefix - to reverse)."]}
+                )
+        return super().get_ordering(request, queryset, view)
+
+
+# The list views' backends (also REST_FRAMEWORK's default): filters, search, strict ordering.
+FILTER_BACKENDS = [filters.DjangoFilterBackend, SearchFilter, StrictOrderingFilter]

@@ -47,3 +47,9 @@ class PatientQuerySerializer(serializers.Serializer):
         max_value=MAX_ID,
         help_text="Doctors: the id of an assigned patient whose data to read.",
     )
+
+
+# The per-patient windows (mood trends, dashboard, report): the last N local days, default 30.
+WindowDaysQuery = days_serializer(default=30, maximum=365, name="WindowDaysQuery")
+# How the per-patient views document ``?patient=``.
+PATIENT_REQUIRED_DOC = "Doctors: the assigned patient (`?patient=<id>`, required for doctors)."

@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime
 
 import django_filters
-from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework.exceptions import ValidationError
-from rest_framework.filters import OrderingFilter, SearchFilter
 
+from accounts import subject
 from core.filters import IntegerFilter, StrictBooleanFilter, StrictFilterSet
 from medications.models import Frequency, Medication, Reminder, ReminderStatus
 from medications.selectors import local_day_start
@@ -47,8 +45,7 @@ class ReminderFilter(StrictFilterSet):
 
     def _zone(self):
         # Dates are the reader's own calendar days (a doctor narrowed to a patient: the patient's).
-        subject = getattr(self.request, "subject_patient", None) or self.request.user
-        return subject.tzinfo
+        return (subject.subject(self.request) or self.request.user).tzinfo
 
     def filter_date_after(self, queryset, name, value: datetime.date):
         return queryset.filter(scheduled_for__gte=local_day_start(_clamp(value), self._zone()))
@@ -57,21 +54,3 @@ class ReminderFilter(StrictFilterSet):
         return queryset.filter(
             scheduled_for__lt=local_day_start(_clamp(value) + datetime.timedelta(days=1), self._zone())
         )
-
-
-class StrictOrderingFilter(OrderingFilter):
-    """``?ordering=`` with an unknown field is a 400, not silently ignored."""
-
-    def get_ordering(self, request, queryset, view):
-        params = request.query_params.get(self.ordering_param)
-        if params:
-            fields = [param.strip() for param in params.split(",") if param.strip()]
-            allowed = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
-            unknown = [field for field in fields if field.lstrip("-") not in allowed]
-            if unknown or not fields:
-                choices = ", ".join(sorted(allowed))
-                raise ValidationError({self.ordering_param: [f"Order by one of: {choices} (prefix - for descending)."]})
-        return super().get_ordering(request, queryset, view)
-
-
-FILTER_BACKENDS = [DjangoFilterBackend, SearchFilter, StrictOrderingFilter]

@@ -14,16 +14,17 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import subject
 from accounts.audit import DoctorReadAuditMixin
-from accounts.models import AccessResource, User
+from accounts.models import AccessResource
 from accounts.permissions import PatientWritesDoctorReads
 from accounts.readcache import cached_patient_read
-from accounts.selectors import subject_patient
+from core.filters import FILTER_BACKENDS
 from core.middleware import allow_html
 from core.params import ID_PATH_REGEX, PatientQuerySerializer, days_serializer, validate_query
 from core.viewsets import FilterListsOnlyMixin
 from medications import selectors, services
-from medications.filters import FILTER_BACKENDS, MedicationFilter, ReminderFilter
+from medications.filters import MedicationFilter, ReminderFilter
 from medications.models import Medication, Reminder, ReminderStatus
 from medications.serializers import AdherenceSerializer, DoseLogSerializer, MedicationSerializer, ReminderSerializer
 
@@ -42,19 +43,6 @@ ADHERENCE_CACHE_SECONDS = 60
 
 class AdherenceQuerySerializer(days_serializer(default=30, maximum=365, name="AdherenceDays"), PatientQuerySerializer):
     pass
-
-
-class SubjectPatientMixin:
-    """Resolves ``?patient=`` once per request (a doctor's narrowing; a patient's own id)."""
-
-    def subject(self) -> User | None:
-        """None for a patient (their own rows) and for a doctor reading all their patients."""
-        request = self.request
-        if not hasattr(request, "subject_patient"):
-            patient_id = validate_query(PatientQuerySerializer, request).get("patient")
-            subject = subject_patient(user=request.user, patient_id=patient_id, required_for_doctor=False)
-            request.subject_patient = subject if request.user.is_doctor else None
-        return request.subject_patient
 
 
 @extend_schema_view(
@@ -78,7 +66,6 @@ class SubjectPatientMixin:
 class MedicationViewSet(
     DoctorReadAuditMixin,
     FilterListsOnlyMixin,
-    SubjectPatientMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -100,7 +87,7 @@ class MedicationViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Medication.objects.none()
-        return selectors.medications_visible(user=self.request.user, patient=self.subject())
+        return selectors.medications_visible(user=self.request.user, patient=subject.subject(self.request))
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -134,7 +121,7 @@ class MedicationViewSet(
     @action(detail=False, methods=["get"], filterset_class=None)
     @cached_patient_read
     def current(self, request: Request) -> Response:
-        queryset = selectors.medications_current(user=request.user, patient=self.subject())
+        queryset = selectors.medications_current(user=request.user, patient=subject.subject(self.request))
         return self._list(queryset)
 
     @extend_schema(
@@ -145,7 +132,7 @@ class MedicationViewSet(
     @action(detail=False, methods=["get"], filterset_class=None)
     @cached_patient_read
     def upcoming(self, request: Request) -> Response:
-        queryset = selectors.medications_upcoming(user=request.user, patient=self.subject())
+        queryset = selectors.medications_upcoming(user=request.user, patient=subject.subject(self.request))
         return self._list(queryset)
 
     def _list(self, queryset) -> Response:
@@ -165,9 +152,7 @@ class MedicationViewSet(
     @cached_patient_read(max_age=ADHERENCE_CACHE_SECONDS)
     def adherence(self, request: Request) -> Response:
         query = validate_query(AdherenceQuerySerializer, request)
-        patient = self._subject = subject_patient(
-            user=request.user, patient_id=query.get("patient"), required_for_doctor=True
-        )
+        patient = subject.require(request)
         summary = selectors.adherence_summary(patient=patient, days=query["days"])
         return Response(summary)  # plain data; AdherenceSerializer documents it (same JSON: tests/test_rows.py)
 
@@ -189,9 +174,7 @@ class MedicationViewSet(
 
 @extend_schema_view(list=extend_schema(summary="Dose history (reminders and logged doses)", parameters=[PATIENT_PARAM]))
 @extend_schema(tags=["medications"])
-class ReminderViewSet(
-    DoctorReadAuditMixin, FilterListsOnlyMixin, SubjectPatientMixin, mixins.ListModelMixin, viewsets.GenericViewSet
-):
+class ReminderViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ReminderSerializer
     permission_classes = [PatientWritesDoctorReads]
     audit_resource = AccessResource.MEDICATIONS
@@ -212,7 +195,7 @@ class ReminderViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Reminder.objects.none()
-        return selectors.reminders_visible(user=self.request.user, patient=self.subject())
+        return selectors.reminders_visible(user=self.request.user, patient=subject.subject(self.request))
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         queryset = self.filter_queryset(self.get_queryset())

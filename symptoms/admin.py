@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from symptoms.models import DigestDelivery, Mood, Symptom
+from symptoms.models import Mood, Symptom
 
 
 @admin.register(Symptom)
@@ -22,12 +22,3 @@ class MoodAdmin(admin.ModelAdmin):
     list_select_related = ("patient",)
     raw_id_fields = ("patient",)
     date_hierarchy = "date"
-
-
-@admin.register(DigestDelivery)
-class DigestDeliveryAdmin(admin.ModelAdmin):
-    list_display = ("id", "patient", "week_of", "status", "created_at", "sent_at")
-    list_filter = ("status", "week_of")
-    search_fields = ("patient__username", "patient__email")
-    list_select_related = ("patient",)
-    raw_id_fields = ("patient",)

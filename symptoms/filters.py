@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from django_filters import rest_framework as filters
-from rest_framework.exceptions import ValidationError
-from rest_framework.filters import OrderingFilter
 
 from core.filters import IntegerFilter, StrictFilterSet
 from symptoms.models import Mood, Symptom
@@ -41,19 +39,3 @@ class MoodFilter(_DateRangeFilterSet):
     class Meta:
         model = Mood
         fields = ("mood", "date", "date_after", "date_before")
-
-
-class StrictOrderingFilter(OrderingFilter):
-    """DRF's ordering filter, but an unknown field is a 400 instead of being silently ignored."""
-
-    def get_ordering(self, request, queryset, view):
-        raw = request.query_params.get(self.ordering_param)
-        if raw:
-            allowed = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}
-            requested = [term.strip() for term in raw.split(",") if term.strip()]
-            unknown = [term for term in requested if term.lstrip("-") not in allowed]
-            if unknown or not requested:
-                raise ValidationError(
-                    {self.ordering_param: [f"Order by one of: {', '.join(sorted(allowed))} (prefix - to reverse)."]}
-                )
-        return super().get_ordering(request, queryset, view)

@@ -1,4 +1,4 @@
-"""Read use cases and aggregations for symptoms, moods, the dashboard and the reports.
+"""Read use cases and aggregations for symptoms and moods (the reads across apps: ``summaries``).
 
 Every aggregation runs in the database; Python only fills the days of a window that had no rows
 (a loop over dates, never over rows). "Today" is always the patient's own local date.
@@ -15,19 +15,11 @@ from django.db.models.functions import Collate, Lower
 
 from accounts.models import User
 from medications.models import Medication
-from medications.selectors import adherence_summary, medications_current
 from symptoms.models import Mood, MoodLevel, Symptom
 
 COMMON_SYMPTOMS_LIMIT = 5
 RECENT_SYMPTOMS_LIMIT = 20
 RECENT_MOODS_LIMIT = 30
-REPORT_SYMPTOM_LIMIT = 500
-
-
-def window_dates(*, patient: User, days: int) -> tuple[datetime.date, datetime.date]:
-    """First and last local date of a ``days``-long window that ends with the patient's today."""
-    end = patient.local_today()
-    return end - datetime.timedelta(days=days - 1), end
 
 
 def _each_day(start: datetime.date, end: datetime.date) -> list[datetime.date]:
@@ -43,14 +35,6 @@ def _display_name() -> Min:
 
 def _one_decimal(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
-
-
-# --- Medications the reports need -------------------------------------------------------------
-
-
-def current_medications(*, patient: User) -> QuerySet[Medication]:
-    """The patient's current medications (the medications app's rule), by name."""
-    return medications_current(user=patient, patient=patient).order_by("name", "id")
 
 
 # --- Symptoms ---------------------------------------------------------------------------------
@@ -70,7 +54,7 @@ def symptoms_for_medication(*, queryset: QuerySet[Symptom], medication: Medicati
 
 
 def symptom_last_seven_days(*, queryset: QuerySet[Symptom], patient: User) -> QuerySet[Symptom]:
-    start, end = window_dates(patient=patient, days=7)
+    start, end = patient.local_days(7)
     return queryset.filter(patient=patient, date__gte=start, date__lte=end)
 
 
@@ -137,53 +121,21 @@ def common_symptoms(
     )
 
 
-def dashboard(*, patient: User, days: int) -> dict[str, Any]:
-    """The Chart.js dashboard. Four queries whatever the amount of data."""
-    start, end = window_dates(patient=patient, days=days)
-    trend = symptom_daily_severity(patient=patient, start=start, end=end)
-    common = common_symptoms(patient=patient, start=start, end=end)
-    week_start, _ = window_dates(patient=patient, days=7)
-    totals = Symptom.objects.filter(patient=patient).aggregate(
-        total=Count("id"),
-        last_7_days=Count("id", filter=Q(date__gte=week_start, date__lte=end)),
+def symptom_counts(*, patient: User, since: datetime.date, end: datetime.date) -> dict[str, int]:
+    """All symptoms ever logged, and those from ``since`` to ``end``. One query."""
+    return Symptom.objects.filter(patient=patient).aggregate(
+        total=Count("id"), in_window=Count("id", filter=Q(date__gte=since, date__lte=end))
     )
-    return {
-        "symptom_trends": {
-            "labels": [day["date"].isoformat() for day in trend],
-            "datasets": [
-                {
-                    "label": "Average Severity",
-                    "data": [day["average"] for day in trend],
-                    "borderColor": "#dc3545",
-                    "backgroundColor": "rgba(220, 53, 69, 0.2)",
-                    "tension": 0.3,
-                    "spanGaps": True,
-                },
-                {
-                    "label": "Symptom Count",
-                    "data": [day["count"] for day in trend],
-                    "borderColor": "#0d6efd",
-                    "backgroundColor": "rgba(13, 110, 253, 0.2)",
-                    "tension": 0.3,
-                },
-            ],
-        },
-        "common_symptoms": {
-            "labels": [row["name"] for row in common],
-            "datasets": [
-                {
-                    "label": "Frequency",
-                    "data": [row["count"] for row in common],
-                    "backgroundColor": "rgba(13, 110, 253, 0.6)",
-                }
-            ],
-        },
-        "stats": {
-            "active_medications": current_medications(patient=patient).count(),
-            "total_symptoms_logged": totals["total"],
-            "symptoms_last_7_days": totals["last_7_days"],
-        },
-    }
+
+
+def symptom_log(*, patient: User, start: datetime.date, end: datetime.date, limit: int) -> list[dict[str, Any]]:
+    """The latest ``limit`` symptoms of the window as plain values, oldest first. One query."""
+    latest = (
+        Symptom.objects.filter(patient=patient, date__gte=start, date__lte=end)
+        .order_by("-date", "-logged_at", "-id")
+        .values("date", "name", "severity", "notes")[:limit]
+    )
+    return list(latest)[::-1]
 
 
 # --- Moods ------------------------------------------------------------------------------------
@@ -214,7 +166,7 @@ def mood_stats(*, patient: User, start: datetime.date, end: datetime.date) -> di
 
 def mood_trends(*, patient: User, days: int) -> dict[str, Any]:
     """Chart.js mood line: every date of the window, null where nothing was logged. Two queries."""
-    start, end = window_dates(patient=patient, days=days)
+    start, end = patient.local_days(days)
     series = mood_series(patient=patient, start=start, end=end)
     average = Mood.objects.filter(patient=patient, date__gte=start, date__lte=end).aggregate(avg=Avg("mood"))["avg"]
     return {
@@ -247,43 +199,6 @@ def recent_symptoms(*, patient: User, limit: int = RECENT_SYMPTOMS_LIMIT) -> Que
 
 def recent_moods(*, patient: User, limit: int = RECENT_MOODS_LIMIT) -> QuerySet[Mood]:
     return Mood.objects.filter(patient=patient).order_by("-date", "-logged_at", "-id")[:limit]
-
-
-def patient_overview(*, patient: User) -> dict[str, Any]:
-    """What an assigned doctor sees first: profile, current medications, the last 20 symptoms,
-    the last 30 moods and 30 days of adherence. A fixed number of queries."""
-    return {
-        "patient": patient,
-        "medications": list(current_medications(patient=patient)),
-        "recent_symptoms": list(recent_symptoms(patient=patient)),
-        "recent_moods": list(recent_moods(patient=patient)),
-        "adherence": adherence_summary(patient=patient, days=30),
-    }
-
-
-def report_data(*, patient: User, days: int) -> dict[str, Any]:
-    """Everything the PDF health report shows, as plain data. A fixed number of queries."""
-    start, end = window_dates(patient=patient, days=days)
-    latest = (
-        Symptom.objects.filter(patient=patient, date__gte=start, date__lte=end)
-        .order_by("-date", "-logged_at", "-id")
-        .values("date", "name", "severity", "notes")[:REPORT_SYMPTOM_LIMIT]
-    )
-    symptoms = list(latest)[::-1]  # oldest first in the log
-    summary = symptom_summary(patient=patient, window=(start, end))
-    return {
-        "patient": patient,
-        "start": start,
-        "end": end,
-        "days": days,
-        "medications": list(current_medications(patient=patient).values("name", "dosage", "frequency", "start_date")),
-        "adherence": adherence_summary(patient=patient, days=days),
-        "symptoms": symptoms,
-        "symptom_total": sum(row["count"] for row in summary),
-        "summary": summary,
-        "daily_severity": symptom_daily_severity(patient=patient, start=start, end=end),
-        "mood": mood_stats(patient=patient, start=start, end=end),
-    }
 
 
 def symptom_rows(queryset: QuerySet[Symptom]) -> list[dict[str, Any]]:

@@ -1,14 +1,12 @@
-"""Input and output shapes for symptoms, moods, the dashboard, the overview and the report."""
+"""Input and output shapes for symptoms and moods."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.serializers import PatientSerializer
 from core.params import MAX_ID, PatientQuerySerializer
 from core.serializers import LeanReadMixin, StrictJSONTypesMixin
 from medications.models import Medication
-from medications.serializers import AdherenceSerializer, MedicationSerializer
 from symptoms.models import Mood, Symptom
 
 
@@ -98,10 +96,10 @@ class MedicationIdQuerySerializer(PatientQuerySerializer):
     )
 
 
-# --- Chart.js shapes (documentation of the dashboard and trends) ------------------------------
+# --- Chart.js shapes (documentation of the mood trends; the dashboard reuses them) -------------
 
 
-class _ChartDatasetSerializer(serializers.Serializer):
+class ChartDatasetSerializer(serializers.Serializer):
     label = serializers.CharField()
     data = serializers.ListField(child=serializers.FloatField(allow_null=True))
     borderColor = serializers.CharField(required=False)  # Chart.js key
@@ -110,33 +108,10 @@ class _ChartDatasetSerializer(serializers.Serializer):
     spanGaps = serializers.BooleanField(required=False)  # Chart.js key: draw the line across empty days
 
 
-class _ChartSerializer(serializers.Serializer):
+class ChartSerializer(serializers.Serializer):
     labels = serializers.ListField(child=serializers.CharField())
-    datasets = _ChartDatasetSerializer(many=True)
+    datasets = ChartDatasetSerializer(many=True)
 
 
-class MoodTrendsSerializer(_ChartSerializer):
+class MoodTrendsSerializer(ChartSerializer):
     average = serializers.FloatField(allow_null=True)
-
-
-class _DashboardStatsSerializer(serializers.Serializer):
-    active_medications = serializers.IntegerField()
-    total_symptoms_logged = serializers.IntegerField()
-    symptoms_last_7_days = serializers.IntegerField()
-
-
-class DashboardSerializer(serializers.Serializer):
-    symptom_trends = _ChartSerializer(help_text="Every date of the window, oldest first.")
-    common_symptoms = _ChartSerializer(help_text="The five most frequent symptoms in the window.")
-    stats = _DashboardStatsSerializer()
-
-
-# --- The doctor's patient overview ------------------------------------------------------------
-
-
-class PatientOverviewSerializer(serializers.Serializer):
-    patient = PatientSerializer()
-    medications = MedicationSerializer(many=True)
-    recent_symptoms = SymptomSerializer(many=True, help_text="The last 20.")
-    recent_moods = MoodSerializer(many=True, help_text="The last 30.")
-    adherence = AdherenceSerializer(help_text="The last 30 days.")

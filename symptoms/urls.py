@@ -4,7 +4,6 @@ Detail routes only match numeric ids (``lookup_value_regex``), so sibling paths 
 ``/api/symptoms/ai_insights/`` can live next to this router in any order.
 """
 
-from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from symptoms import views
@@ -17,6 +16,3 @@ mood_router.register("", views.MoodViewSet, basename="mood")
 
 symptom_urlpatterns = symptom_router.urls
 mood_urlpatterns = mood_router.urls
-dashboard_urlpatterns = [path("", views.DashboardView.as_view(), name="dashboard")]
-report_urlpatterns = [path("", views.ReportExportView.as_view(), name="report-export")]
-overview_urlpatterns = [path("", views.PatientOverviewView.as_view(), name="patient-overview")]

@@ -5,9 +5,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import subject
 from accounts.audit import DoctorReadAuditMixin
 from accounts.models import AccessResource
-from accounts.selectors import subject_patient
 from core.params import validate_query
 from symptoms.insights import services
 from symptoms.insights.serializers import InsightSerializer, InsightsQuerySerializer
@@ -47,7 +47,7 @@ class InsightsView(DoctorReadAuditMixin, APIView):
     )
     def get(self, request: Request) -> Response:
         params = validate_query(InsightsQuerySerializer, request)
-        patient = self._subject = subject_patient(user=request.user, patient_id=params.get("patient"))
+        patient = subject.require(request)
         days = params["days"]
         payload = services.cached_insight(patient=patient, days=days)
         if payload is not None:

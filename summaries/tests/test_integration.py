@@ -9,8 +9,8 @@ from django.db import connection, connections
 
 from accounts.tests.factories import PatientFactory
 from conftest import skip_or_fail
-from symptoms import services
-from symptoms.models import DigestDelivery
+from summaries import services
+from summaries.models import DigestDelivery
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

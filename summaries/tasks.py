@@ -1,4 +1,4 @@
-"""Celery tasks for symptoms: thin, take ids, safe to run twice."""
+"""Celery tasks of the summaries (the weekly digest): thin, take ids, safe to run twice."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime
 
 from celery import shared_task
 
-from symptoms import services
+from summaries import services
 
 
 @shared_task(

@@ -9,8 +9,8 @@ from accounts.tests.factories import PatientFactory
 from core.mail import EmailDeliveryError
 from medications.models import Reminder, ReminderStatus
 from medications.tests.factories import MedicationFactory
-from symptoms import services, tasks
-from symptoms.models import DigestDelivery
+from summaries import services, tasks
+from summaries.models import DigestDelivery
 from symptoms.tests.factories import MoodFactory, SymptomFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,5 +154,5 @@ def test_unsubscribed_or_unknown_patient_gets_nothing(patient):
 
 def test_digest_is_on_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["weekly-digests"]
-    assert entry["task"] == "symptoms.tasks.dispatch_weekly_digests"
+    assert entry["task"] == "summaries.tasks.dispatch_weekly_digests"
     assert entry["schedule"] <= services.DIGEST_CATCH_UP

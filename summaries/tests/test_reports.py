@@ -11,7 +11,7 @@ from accounts.tests.factories import PatientFactory
 from conftest import client_for
 from medications.models import Reminder, ReminderStatus
 from medications.tests.factories import MedicationFactory
-from symptoms import reports, selectors
+from summaries import reports, selectors
 from symptoms.tests.factories import MoodFactory, SymptomFactory
 
 pytestmark = pytest.mark.django_db
