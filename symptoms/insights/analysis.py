@@ -44,6 +44,9 @@ def window_for(patient, days: int) -> Window:
     return Window(start=end - datetime.timedelta(days=days - 1), end=end, days=days)
 
 
+_MOOD_COUNTS = ("count", "low_days", "n_with_symptoms", "n_without_symptoms", "first_n", "second_n")
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
 
@@ -116,7 +119,9 @@ def collect_facts(patient, window: Window) -> dict[str, Any]:
             days=Count("date", distinct=True),
             last=Max("date"),
             first_avg=Avg("severity", filter=first_half),
+            first_n=Count("id", filter=first_half),
             second_avg=Avg("severity", filter=second_half),
+            second_n=Count("id", filter=second_half),
         )
         .order_by("-count", "-avg", "key")[:MAX_TOP_SYMPTOMS]
     )
@@ -179,10 +184,14 @@ def collect_facts(patient, window: Window) -> dict[str, Any]:
             avg=Avg("mood"),
             low_days=Count("id", filter=Q(mood__lte=2)),
             avg_with_symptoms=Avg("mood", filter=Q(with_symptoms=True)),
+            n_with_symptoms=Count("id", filter=Q(with_symptoms=True)),
             avg_without_symptoms=Avg("mood", filter=Q(with_symptoms=False)),
+            n_without_symptoms=Count("id", filter=Q(with_symptoms=False)),
             avg_high_severity=Avg("mood", filter=Q(with_high=True)),
             first_avg=Avg("mood", filter=first_half),
+            first_n=Count("id", filter=first_half),
             second_avg=Avg("mood", filter=second_half),
+            second_n=Count("id", filter=second_half),
         )
     )
 
@@ -206,10 +215,12 @@ def collect_facts(patient, window: Window) -> dict[str, Any]:
                 "days": row["days"],
                 "last": row["last"],
                 "first_avg": _round(row["first_avg"]),
+                "first_n": row["first_n"],
                 "second_avg": _round(row["second_avg"]),
+                "second_n": row["second_n"],
             }
             for row in top
         ],
         "medications": meds,
-        "mood": {key: (value if key in ("count", "low_days") else _round(value)) for key, value in mood.items()},
+        "mood": {key: (value if key in _MOOD_COUNTS else _round(value)) for key, value in mood.items()},
     }

@@ -12,60 +12,84 @@ from symptoms.insights.analysis import SEVERE, Window
 
 TREND_DELTA = 1.0  # change in average severity (points out of 10) that counts as a trend
 MOOD_DELTA = 0.75  # change in average mood (points out of 5) worth mentioning
+MIN_ENTRIES = 3  # entries on each side of a comparison before anything is claimed from it
 
 
-def _trend(first: float | None, second: float | None) -> str | None:
-    if first is None or second is None:
+def _compare(
+    first: float | None, first_n: int, second: float | None, second_n: int, *, delta: float = TREND_DELTA
+) -> str | None:
+    """The one comparison every claim of the analysis rests on: "higher" (``second`` above
+    ``first`` by ``delta`` or more), "lower" or "same"; None when either side has fewer than
+    ``MIN_ENTRIES`` entries. For severity, higher is worse; for mood, better."""
+    if first is None or second is None or first_n < MIN_ENTRIES or second_n < MIN_ENTRIES:
         return None
-    if second - first >= TREND_DELTA:
-        return "worse"
-    if first - second >= TREND_DELTA:
-        return "better"
-    return "stable"
+    if second - first >= delta:
+        return "higher"
+    if first - second >= delta:
+        return "lower"
+    return "same"
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _medication_correlation(med: dict) -> dict[str, Any] | None:
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+NOT_ADVICE = (
+    "This may or may not be related: mention it to your doctor or pharmacist, and do not stop or change "
+    "a medication without their advice."
+)
+
+
+def _medication_correlation(med: dict) -> tuple[dict[str, Any], str | None, str | None] | None:
+    """The observation about one medication, and the headline sentence and recommendation that
+    follow from the same comparisons (None when they claim nothing)."""
     name = med["name"]
     started = med["start_date"].isoformat()
     sentences: list[str] = []
-    change = _trend(med["before_avg"], med["after_avg"])
-    if change is not None:
-        if change == "worse":
-            sentences.append(
-                f"Average symptom severity was higher after starting {name} on {started} "
-                f"({med['before_avg']} before vs {med['after_avg']} after)."
-            )
-        elif change == "better":
-            sentences.append(
-                f"Average symptom severity was lower after starting {name} on {started} "
-                f"({med['before_avg']} before vs {med['after_avg']} after)."
-            )
-        else:
-            sentences.append(
-                f"Symptom severity was about the same before and after starting {name} on {started} "
-                f"({med['before_avg']} vs {med['after_avg']})."
-            )
+    before, after = med["before_avg"], med["after_avg"]
+    change = _compare(before, med["before_n"], after, med["after_n"])
+    if change == "higher":
+        sentences.append(
+            f"Average symptom severity was higher after starting {name} on {started} "
+            f"({before} before vs {after} after)."
+        )
+    elif change == "lower":
+        sentences.append(
+            f"Average symptom severity was lower after starting {name} on {started} ({before} before vs {after} after)."
+        )
+    elif change == "same":
+        sentences.append(
+            f"Symptom severity was about the same before and after starting {name} on {started} ({before} vs {after})."
+        )
     elif med["after_n"] and not med["before_n"]:
         days_before = (med["start_date"] - med["before_start"]).days
         sentences.append(
             f"No symptoms were logged in the {days_before} days before {name} was started on {started}, "
             "so a before/after comparison is not possible yet."
         )
-    worsened = [
+    elif med["before_n"] or med["after_n"]:
+        sentences.append(
+            f"Too few entries to compare severity before and after starting {name} on {started} "
+            f"({med['before_n']} before, {med['after_n']} after; at least {MIN_ENTRIES} on each side are needed)."
+        )
+
+    def changed(direction: str) -> list[dict]:
+        return [
+            s
+            for s in med["symptom_changes"]
+            if _compare(s["before_avg"], s["before_n"], s["after_avg"], s["after_n"]) == direction
+        ]
+
+    worsened, improved = changed("higher"), changed("lower")
+    new = [
         s
         for s in med["symptom_changes"]
-        if s["before_n"] and s["after_n"] and s["after_avg"] - s["before_avg"] >= TREND_DELTA
+        if not s["before_n"] and s["after_n"] >= MIN_ENTRIES and med["before_n"] >= MIN_ENTRIES
     ]
-    improved = [
-        s
-        for s in med["symptom_changes"]
-        if s["before_n"] and s["after_n"] and s["before_avg"] - s["after_avg"] >= TREND_DELTA
-    ]
-    new = [s for s in med["symptom_changes"] if not s["before_n"] and s["after_n"] >= 2 and med["before_n"]]
     for s in worsened[:3]:
         sentences.append(
             f"{s['name']} got worse after {name} was started (average {s['before_avg']} → {s['after_avg']})."
@@ -79,15 +103,25 @@ def _medication_correlation(med: dict) -> dict[str, Any] | None:
         sentences.append(f"Symptoms you linked to {name}: {linked}.")
     if not sentences:
         return None
-    return {
+
+    headline = recommendation = None
+    if change == "higher":
+        headline = f"Symptoms were more severe after {name} was started ({before} before vs {after} after)."
+        recommendation = f"Symptoms were more severe after starting {name} ({before} before vs {after} after). "
+    elif worsened:
+        worse = _names([s["name"] for s in worsened[:3]])
+        headline = f"{worse} got worse after {name} was started."
+        recommendation = f"{worse} got worse after starting {name}. "
+    correlation = {
         "medication": name,
         "observation": " ".join(sentences),
         "started_on": started,
-        "avg_severity_before": med["before_avg"],
-        "avg_severity_after": med["after_avg"],
+        "avg_severity_before": before,
+        "avg_severity_after": after,
         "linked_symptoms": [row["name"] for row in med["linked"]],
         "worsened_symptoms": [s["name"] for s in worsened],
     }
+    return correlation, headline, recommendation and recommendation + NOT_ADVICE
 
 
 def describe(facts: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +133,8 @@ def describe(facts: dict[str, Any]) -> dict[str, Any]:
     summary: list[str] = []
     mood = facts["mood"]
 
-    correlations = [c for c in (_medication_correlation(med) for med in facts["medications"]) if c]
+    observed = [c for c in (_medication_correlation(med) for med in facts["medications"]) if c]
+    correlations = [correlation for correlation, _, _ in observed]
 
     if count == 0:
         summary.append(f"No symptoms were logged from {window.start} to {window.end}.")
@@ -124,15 +159,15 @@ def describe(facts: dict[str, Any]) -> dict[str, Any]:
                 f"{row['name']}: {_plural(row['count'], 'time')} on {_plural(row['days'], 'day')}, "
                 f"average severity {row['avg']}/10, highest {row['max']}, last on {row['last']}."
             )
-            symptom_trend = _trend(row["first_avg"], row["second_avg"])
-            if symptom_trend == "worse":
+            symptom_trend = _compare(row["first_avg"], row["first_n"], row["second_avg"], row["second_n"])
+            if symptom_trend == "higher":
                 line += f" It became more severe ({row['first_avg']} → {row['second_avg']})."
-            elif symptom_trend == "better":
+            elif symptom_trend == "lower":
                 line += f" It became less severe ({row['first_avg']} → {row['second_avg']})."
             patterns.append(line)
 
-        trend = _trend(facts["first_avg"], facts["second_avg"])
-        if trend == "worse":
+        trend = _compare(facts["first_avg"], facts["first_n"], facts["second_avg"], facts["second_n"])
+        if trend == "higher":
             text = (
                 f"Average severity rose from {facts['first_avg']} in the first part of the period "
                 f"to {facts['second_avg']} in the more recent part."
@@ -143,13 +178,13 @@ def describe(facts: dict[str, Any]) -> dict[str, Any]:
                 "Your symptoms have been getting more severe. Consider booking a check-up with your doctor "
                 "to talk it through."
             )
-        elif trend == "better":
+        elif trend == "lower":
             patterns.append(
                 f"Average severity fell from {facts['first_avg']} in the first part of the period "
                 f"to {facts['second_avg']} in the more recent part."
             )
             summary.append("Symptoms have been easing recently.")
-        elif trend == "stable":
+        elif trend == "same":
             patterns.append("Severity stayed about the same across the period.")
 
         if facts["severe"] >= 2:
@@ -177,37 +212,30 @@ def describe(facts: dict[str, Any]) -> dict[str, Any]:
                 "logging symptoms daily makes patterns clearer."
             )
 
-    for corr in correlations:
-        if corr["worsened_symptoms"] or (
-            corr["avg_severity_before"] is not None
-            and corr["avg_severity_after"] is not None
-            and corr["avg_severity_after"] - corr["avg_severity_before"] >= TREND_DELTA
-        ):
-            summary.append(f"Symptoms were more severe after {corr['medication']} was started.")
-            recommendations.append(
-                f"Symptoms were more severe after starting {corr['medication']}. This may or may not be related: "
-                "mention it to your doctor or pharmacist, and do not stop or change a medication without "
-                "their advice."
-            )
+    for _, headline, recommendation in observed:
+        if headline:
+            summary.append(headline)
+        if recommendation:
+            recommendations.append(recommendation)
 
     if mood["count"]:
         line = f"Your average mood was {mood['avg']}/5 over {_plural(mood['count'], 'logged day')}."
         with_s, without_s = mood["avg_with_symptoms"], mood["avg_without_symptoms"]
         if with_s is not None and without_s is not None:
             line += f" On days with symptoms it averaged {with_s}, on symptom-free days {without_s}."
-            if without_s - with_s >= MOOD_DELTA:
+            symptom_free = _compare(
+                with_s, mood["n_with_symptoms"], without_s, mood["n_without_symptoms"], delta=MOOD_DELTA
+            )
+            if symptom_free == "higher":
                 summary.append("Your mood tends to be lower on days with symptoms.")
                 recommendations.append(
                     "Your mood tends to dip on days with symptoms. Rest, gentle activity and talking to someone "
                     "you trust can help; tell your doctor if low mood lasts."
                 )
         patterns.append(line)
-        mood_trend = None
-        if mood["first_avg"] is not None and mood["second_avg"] is not None:
-            if mood["second_avg"] - mood["first_avg"] >= MOOD_DELTA:
-                mood_trend = "improved"
-            elif mood["first_avg"] - mood["second_avg"] >= MOOD_DELTA:
-                mood_trend = "declined"
+        mood_trend = {"higher": "improved", "lower": "declined"}.get(
+            _compare(mood["first_avg"], mood["first_n"], mood["second_avg"], mood["second_n"], delta=MOOD_DELTA)
+        )
         if mood_trend:
             patterns.append(f"Your mood {mood_trend} from {mood['first_avg']} to {mood['second_avg']} over the period.")
         if mood["low_days"] >= 3:

@@ -27,7 +27,11 @@ class MedicationCorrelationSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Symptoms the patient linked to this medication."
     )
     worsened_symptoms = serializers.ListField(
-        child=serializers.CharField(), help_text="Symptoms whose average severity rose by 1 or more after the start."
+        child=serializers.CharField(),
+        help_text=(
+            "Symptoms whose average severity rose by 1 or more after the start, each with at least 3 "
+            "entries before and 3 after."
+        ),
     )
 
 
