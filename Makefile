@@ -7,6 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PORT ?= 8000
+WS_PORT ?= $(shell echo $$(($(PORT) + 1)))
 
 # Settings used by checks that run outside pytest (pytest has its own defaults in pyproject.toml).
 CHECK_ENV := SECRET_KEY=$${SECRET_KEY:-check-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz} DEBUG=0 SECURE_SSL_REDIRECT=0
@@ -18,7 +19,8 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 DEV_ENV := DEBUG=$${DEBUG:-1} PORT=$(PORT) PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
 	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend} \
 	REMINDER_SWEEP_SECONDS=$${REMINDER_SWEEP_SECONDS:-60} \
-	CORS_ORIGINS=$${CORS_ORIGINS:-http://localhost:5173,http://127.0.0.1:5173}
+	CORS_ORIGINS=$${CORS_ORIGINS:-http://localhost:5173,http://127.0.0.1:5173} \
+	WEBSOCKET_URL=$${WEBSOCKET_URL:-ws://127.0.0.1:$(WS_PORT)/ws/events/}
 
 ifneq (,$(wildcard .env))
 include .env
@@ -41,11 +43,12 @@ install: $(STAMP) ## Create .venv and install the pinned dependencies
 migrate: $(STAMP) ## Apply database migrations
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 
-run: migrate ## Start web + Celery worker + beat on the embedded default (http://127.0.0.1:$(PORT)/api/docs/)
-	@echo "MediTrack on http://127.0.0.1:$(PORT)/api/docs/  (Ctrl-C stops web, worker and beat)"
+run: migrate ## Start web + ws + Celery worker + beat on the embedded default (http://127.0.0.1:$(PORT)/api/docs/)
+	@echo "MediTrack on http://127.0.0.1:$(PORT)/api/docs/, live events on ws://127.0.0.1:$(WS_PORT)/ws/events/  (Ctrl-C stops them all)"
 	@$(DEV_ENV) bash -c 'trap "kill 0" EXIT; \
 		$(VENV)/bin/celery -A config worker --loglevel=info --pool=threads --concurrency=4 & \
 		$(VENV)/bin/celery -A config beat --loglevel=info & \
+		$(VENV)/bin/daphne -b 127.0.0.1 -p $(WS_PORT) config.asgi:application & \
 		$(PY) manage.py runserver 127.0.0.1:$(PORT) & \
 		wait -n'
 

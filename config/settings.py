@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "medications",
     "symptoms",
     "summaries",  # above symptoms and medications: the reads across both (dashboard, overview, report, digest)
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -377,6 +378,26 @@ CELERY_BEAT_SCHEDULE["insights-precompute"] = {
     "task": "symptoms.insights.tasks.precompute_insights",
     "schedule": crontab(minute=7),
 }
+
+# --- Live events (Channels, the `ws` process) and Web Push -----------------------------------
+# Redis carries events between processes when REDIS_URL is set. On the embedded default each
+# process has its own in-memory layer, so events from the web and worker processes reach the ws
+# process through a small table that it polls (notifications/live.py).
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "meditrack-live", "expiry": 60, "capacity": 200},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+LIVE_EVENTS_THROUGH_DATABASE = not REDIS_URL
+# The WebSocket URL browsers use for live events (the demo page); empty = /ws/events/ on the
+# page's own host, i.e. a proxy routes /ws/ to the ws process. `make run` sets it to the ws port.
+WEBSOCKET_URL = env_str("WEBSOCKET_URL")
+# Seconds a new connection has to send its {"type": "auth"} message before it is closed (4401).
+WEBSOCKET_AUTH_TIMEOUT_SECONDS = env_int("WEBSOCKET_AUTH_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
