@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import services
-from accounts.models import DataAccessLog, Role, User
+from accounts.models import AccountDeletion, DataAccessLog, Role, User
 
 
 @admin.register(User)
@@ -56,6 +56,25 @@ class DataAccessLogAdmin(admin.ModelAdmin):
     search_fields = ("doctor_name", "doctor__username", "patient__username", "patient__email")
     list_select_related = ("patient",)
     date_hierarchy = "accessed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccountDeletion)
+class AccountDeletionAdmin(admin.ModelAdmin):
+    """Read-only: which account was deleted and when; no personal data is kept."""
+
+    list_display = ("deleted_at", "user_id", "role")
+    list_filter = ("role", "deleted_at")
+    search_fields = ("user_id",)
+    date_hierarchy = "deleted_at"
 
     def has_add_permission(self, request):
         return False

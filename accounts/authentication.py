@@ -30,6 +30,17 @@ def user_cache_key(user_id: object) -> str:
     return f"auth-user:{user_id}"
 
 
+# Written in place of a deleted account's entry: a request that read the user from the database
+# just before the deletion committed cannot put it back (``cache.add`` leaves it), so the
+# account's access tokens are refused at once in every process sharing the cache.
+DELETED = "deleted"
+DELETED_SECONDS = 600
+
+
+def forget_deleted_user(user_id: int) -> None:
+    cache.set(user_cache_key(user_id), DELETED, timeout=max(DELETED_SECONDS, settings.AUTH_USER_CACHE_SECONDS * 2))
+
+
 class JWTAuthentication(SimpleJWTAuthentication):
     """simplejwt's checks unchanged (token valid, user exists and is active); the profile and
     every serializer that names the assigned doctor need no second query."""
@@ -45,9 +56,11 @@ class JWTAuthentication(SimpleJWTAuthentication):
             raise InvalidToken("Token contained no recognizable user identification") from None
         key = user_cache_key(user_id)
         user = cache.get(key)
+        if user == DELETED:
+            raise AuthenticationFailed("User not found", code="user_not_found")
         if user is None:
             user = super().get_user(validated_token)
-            cache.set(key, user, timeout=settings.AUTH_USER_CACHE_SECONDS)
+            cache.add(key, user, timeout=settings.AUTH_USER_CACHE_SECONDS)
         elif not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
         return user

@@ -145,6 +145,7 @@ class AccessResource(models.TextChoices):
     INSIGHTS = "insights", "AI insights"
     REPORT = "report", "Health report"
     OVERVIEW = "overview", "Patient overview"
+    EXPORT = "export", "Data export"
 
 
 class DataAccessLog(models.Model):
@@ -163,3 +164,18 @@ class DataAccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.doctor_name} read {self.resource} of patient {self.patient_id}"
+
+
+class AccountDeletion(models.Model):
+    """An account was deleted: which id, which role, when. Nothing else is kept (no name, email or
+    data), so the record itself holds no personal data; admins see it read-only."""
+
+    user_id = models.BigIntegerField(db_index=True)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    deleted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-deleted_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.role} account {self.user_id} deleted {self.deleted_at:%Y-%m-%d}"

@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import subject
+from core.cache import delete_matching
 
 STORE_ALIAS = "insights"
 
@@ -107,3 +108,10 @@ def cached_patient_read(method=None, *, max_age: int | None = None):
         return wrapper
 
     return decorate(method) if method is not None else decorate
+
+
+def forget_patient(patient_id: int) -> None:
+    """The account is gone: drop its data version and every cached read of it."""
+    cache = store()
+    cache.delete(_version_key(patient_id))
+    delete_matching(cache, f"read:{patient_id}:*")

@@ -102,6 +102,12 @@ class RefreshInputSerializer(StrictJSONTypesMixin, serializers.Serializer):
     refresh = serializers.CharField()
 
 
+class AccountDeleteSerializer(StrictJSONTypesMixin, serializers.Serializer):
+    password = serializers.CharField(
+        write_only=True, max_length=4096, style={"input_type": "password"}, trim_whitespace=False
+    )
+
+
 class AccessLogSerializer(serializers.ModelSerializer):
     class Meta:
         model = DataAccessLog

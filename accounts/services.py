@@ -6,14 +6,23 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import DataAccessLog, Role, User
+from accounts import readcache
+from accounts.authentication import forget_deleted_user
+from accounts.events import account_deleted
+from accounts.models import AccountDeletion, DataAccessLog, Role, User
 from accounts.signals import forget_users
 
 EMAIL_TAKEN = "A user with that email already exists."
@@ -125,3 +134,64 @@ def doctor_access_record(*, doctor: User, patient_ids: Iterable[int], resource: 
         )
         for pid in sorted(set(patient_ids))
     )
+
+
+WRONG_PASSWORD = "The password is not correct."  # noqa: S105 (a message, not a password)
+
+
+def _owned_models() -> list[type]:
+    """Every model with a ``patient`` foreign key to the user: the rows an account owns."""
+    return [
+        model
+        for model in apps.get_models()
+        if any(
+            field.name == "patient" and field.is_relation and field.related_model is User
+            for field in model._meta.get_fields()
+        )
+    ]
+
+
+def _forget_admin_history(user: User) -> None:
+    """Admin change messages name the object they changed (a username, a medication name): drop
+    those about this user and about the rows they own, before the rows go."""
+    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)).delete()
+    for model in _owned_models():
+        owned = model._default_manager.filter(patient=user).annotate(key=Cast("pk", TextField())).values("key")
+        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model), object_id__in=owned).delete()
+
+
+def _revoke_refresh_tokens(user: User) -> None:
+    """Blacklist every refresh token ever issued to the user. The blacklist rows stay (without the
+    user: the foreign key is set to null) until ``flushexpiredtokens`` removes expired ones."""
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token_id=pk) for pk in outstanding.values_list("pk", flat=True)], ignore_conflicts=True
+    )
+
+
+def account_delete(*, user: User, password: str) -> None:
+    """Delete the account and every row that belongs to it, in one transaction.
+
+    A doctor's patients are unassigned (the foreign key is set to null). After the commit the
+    cached user is replaced by a tombstone (access tokens refused at once), cached reads and
+    insights are dropped, and ``account_deleted`` tells higher apps to drop what they keep.
+    What remains is an ``AccountDeletion`` row: the id, the role and the time.
+    """
+    if not password or not user.check_password(password):
+        raise ValidationError({"password": [WRONG_PASSWORD]})
+    user_id, role = user.pk, user.role
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user_id).first()  # one deletion at a time
+        patient_ids = list(User.objects.filter(assigned_doctor_id=user_id).values_list("pk", flat=True))
+        _revoke_refresh_tokens(user)
+        _forget_admin_history(user)
+        user.delete()
+        AccountDeletion.objects.create(user_id=user_id, role=role)
+
+        def after_commit() -> None:
+            forget_deleted_user(user_id)
+            forget_users(patient_ids)  # their cached profiles named this doctor
+            readcache.forget_patient(user_id)
+            account_deleted.send(sender=User, user_id=user_id, role=role)
+
+        transaction.on_commit(after_commit)

@@ -11,6 +11,7 @@ from accounts.models import DataAccessLog, User
 from accounts.permissions import IsPatient, IsVerifiedDoctor
 from accounts.serializers import (
     AccessLogSerializer,
+    AccountDeleteSerializer,
     AssignDoctorResultSerializer,
     AssignDoctorSerializer,
     DoctorSerializer,
@@ -97,6 +98,30 @@ class ProfileView(generics.RetrieveUpdateAPIView):
 
     def perform_update(self, serializer: ProfileSerializer) -> None:
         services.user_update_profile(user=serializer.instance, data=serializer.validated_data)
+
+    @extend_schema(
+        summary="Delete my account and everything in it",
+        description=(
+            "Needs the account's password. Every row of the account is deleted in one transaction "
+            "(medications, reminders and doses, symptoms, moods, the access log about it), cached "
+            "reads and insights are dropped, every refresh token is revoked and access tokens are "
+            "refused at once. A doctor's patients are unassigned. What remains is an admin-only "
+            "record of the deletion: the account id, its role and the time. A wrong password "
+            "changes nothing. Each attempt counts against the login rate limit."
+        ),
+        request=AccountDeleteSerializer,
+        responses={
+            204: OpenApiResponse(description="The account is deleted."),
+            400: OpenApiResponse(description="Missing or wrong password; nothing was deleted."),
+            429: _RATE_LIMITED,
+        },
+    )
+    def delete(self, request: Request) -> Response:
+        enforce_rate_limit(request, group="login")
+        serializer = AccountDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.account_delete(user=request.user, password=serializer.validated_data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["auth"], summary="The patients who assigned me (doctors)")

@@ -9,6 +9,7 @@ Redis answers again.
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 
 logger = logging.getLogger(__name__)
 
@@ -98,3 +100,32 @@ class FailoverCache(BaseCache):
     def close(self, **kwargs):
         for alias in (self.primary, self.fallback):
             caches[alias].close(**kwargs)
+
+
+def delete_matching(cache: BaseCache, pattern: str) -> bool:
+    """Delete every key of ``cache`` matching the glob ``pattern`` (``read:42:*``).
+
+    Redis (django-redis ``delete_pattern``) and this process's memory can list their keys; a
+    ``FailoverCache`` clears both of its stores. Returns False for a store that cannot list its
+    keys (the file cache of the embedded mode): there, entries become unreachable once their
+    version key is gone and expire on their own.
+    """
+    if isinstance(cache, FailoverCache):
+        done = delete_matching(caches[cache.fallback], pattern)
+        if not cache.primary_is_down():
+            try:
+                done = delete_matching(caches[cache.primary], pattern) and done
+            except PRIMARY_ERRORS:
+                logger.warning("cache %r unavailable while deleting keys", cache.primary)
+                return False
+        return done
+    if hasattr(cache, "delete_pattern"):  # django-redis: applies the key prefix and version
+        cache.delete_pattern(pattern)
+        return True
+    if isinstance(cache, LocMemCache):
+        full = cache.make_key(pattern)
+        with cache._lock:
+            for key in [k for k in cache._cache if fnmatch.fnmatchcase(k, full)]:
+                cache._delete(key)
+        return True
+    return False

@@ -71,7 +71,12 @@ MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
     "/api/auth/login/": {"post": (PUBLIC, "")},
     "/api/auth/token/refresh/": {"post": (PUBLIC, "")},
     "/api/auth/logout/": {"post": (AUTHENTICATED, "")},
-    "/api/auth/profile/": {"get": (AUTHENTICATED, ""), "put": (AUTHENTICATED, ""), "patch": (AUTHENTICATED, "")},
+    "/api/auth/profile/": {
+        "get": (AUTHENTICATED, ""),
+        "put": (AUTHENTICATED, ""),
+        "patch": (AUTHENTICATED, ""),
+        "delete": (AUTHENTICATED, ""),  # without the password: a 400, nothing deleted
+    },
     "/api/auth/patients/": {"get": (VERIFIED_DOCTORS_ONLY, "")},
     "/api/auth/patients/{pk}/": {"get": (OVERVIEW, "")},
     "/api/auth/doctors/": {"get": (PATIENTS_ONLY, "")},

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.core.cache import caches
 
+from core.cache import delete_matching
+
 ALIAS = "insights"  # the same store as the per-patient data versions (accounts.readcache)
 FAILURE_SECONDS = 60
 
@@ -67,3 +69,9 @@ def mark_failed(key: str) -> None:
 
 def has_failed(key: str) -> bool:
     return bool(store().get(failure_key(key)))
+
+
+def forget_patient(patient_id: int) -> None:
+    """The account is gone: drop every cached insight of it (results, the latest one, claims)."""
+    store().delete(latest_key(patient_id))
+    delete_matching(store(), f"result:{patient_id}:*")

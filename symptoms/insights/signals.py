@@ -10,8 +10,10 @@ from __future__ import annotations
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from accounts.events import account_deleted
 from accounts.readcache import data_changed
 from medications.models import Medication
+from symptoms.insights import cache
 from symptoms.models import Mood, Symptom
 
 
@@ -35,3 +37,8 @@ def _symptom_links_changed(sender, instance, action: str, **kwargs) -> None:
     # both belong to the same patient.
     if action in {"post_add", "post_remove", "post_clear"}:
         invalidate(instance.patient_id)
+
+
+@receiver(account_deleted, dispatch_uid="insights_account_deleted")
+def _account_deleted(sender, user_id: int, **kwargs) -> None:
+    cache.forget_patient(user_id)
