@@ -1,1 +1,39 @@
-"""Receivers of the lower apps' domain events (medications/events.py, symptoms/insights/events.py)."""
+"""Receivers of the lower apps' domain events (medications/events.py, symptoms/insights/events.py):
+each turns one into live events (and, for a due dose, push messages)."""
+
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from medications.events import dose_due, dose_updated, stock_low
+from notifications import live, selectors
+from symptoms.insights.events import insight_ready
+
+
+@receiver(dose_due, dispatch_uid="notifications.dose_due")
+def on_dose_due(sender, reminder_id: int, patient_id: int, **kwargs) -> None:
+    event = selectors.dose_event(reminder_id)
+    if event is None:
+        return
+    live.publish(user_ids=[event.patient_id], event_type="dose.due", data={**event.data, **event.extra})
+
+
+@receiver(dose_updated, dispatch_uid="notifications.dose_updated")
+def on_dose_updated(sender, reminder_id: int, patient_id: int, **kwargs) -> None:
+    event = selectors.dose_event(reminder_id)
+    if event is None:
+        return
+    users = [event.patient_id] + ([event.doctor_id] if event.doctor_id else [])
+    live.publish(user_ids=users, event_type="dose.updated", data=event.data)
+
+
+@receiver(stock_low, dispatch_uid="notifications.stock_low")
+def on_stock_low(sender, medication_id: int, patient_id: int, **kwargs) -> None:
+    found = selectors.stock_event_data(medication_id)
+    if found is not None:
+        live.publish(user_ids=[found[0]], event_type="stock.low", data=found[1])
+
+
+@receiver(insight_ready, dispatch_uid="notifications.insight_ready")
+def on_insight_ready(sender, patient_id: int, **kwargs) -> None:
+    live.publish(user_ids=[patient_id], event_type="insight.ready", data=selectors.insight_event_data(patient_id))

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.readcache import data_changed
+from medications.events import dose_updated, send_on_commit
 from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
 
 CONFIRM_SALT = "medications.reminder-confirm"
@@ -69,6 +70,7 @@ def reminder_answer(*, reminder: Reminder, status: str, now: datetime.datetime |
     with transaction.atomic():
         Reminder.objects.filter(pk=reminder.pk).update(status=status, responded_at=now)
         data_changed(reminder.patient_id)
+        send_on_commit(dose_updated, sender=Reminder, reminder_id=reminder.pk, patient_id=reminder.patient_id)
     reminder.status = status
     reminder.responded_at = now
     return reminder
@@ -92,4 +94,5 @@ def dose_log(*, medication: Medication, taken_at: datetime.datetime | None = Non
             responded_at=now,
         )
         data_changed(medication.patient_id)
+        send_on_commit(dose_updated, sender=Reminder, reminder_id=dose.pk, patient_id=dose.patient_id)
     return dose

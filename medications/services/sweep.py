@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from core.mail import EmailDeliveryError, open_connection
+from medications.events import dose_due, send_on_commit
 from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
 from medications.schedule import doses_between, next_dose, parse_hhmm
 from medications.services.delivery import send_reminder_email
@@ -208,6 +209,7 @@ def _send_claimed(*, token: uuid.UUID, now: datetime.datetime, result: SweepResu
     )
     if not batch:
         return
+    claimed = list(batch)
     sent: list[int] = []
     failed: list[int] = []
     transient: list[int] = []
@@ -240,6 +242,8 @@ def _send_claimed(*, token: uuid.UUID, now: datetime.datetime, result: SweepResu
         )
     for reminder_id in transient:
         on_transient(reminder_id, token)
+    for reminder in claimed:  # once per claimed dose, whatever its email did
+        send_on_commit(dose_due, sender=Reminder, reminder_id=reminder.pk, patient_id=reminder.patient_id)
     result.sent += len(sent)
     result.failed += len(failed)
     result.retrying += len(transient)

@@ -13,9 +13,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import User
+from medications.events import send_on_commit
 from medications.models import Medication
 from symptoms.insights import analysis, gemini, services
 from symptoms.insights import cache as insight_cache
+from symptoms.insights.events import insight_ready
 from symptoms.insights.prompt import build_prompt
 from symptoms.models import Mood, Symptom
 
@@ -59,6 +61,7 @@ def generate_gemini_insight(self, patient_id: int, days: int, end_date: str, key
         raise  # autoretry with backoff
     except gemini.GeminiError:
         return "failed"
+    send_on_commit(insight_ready, sender=User, patient_id=patient_id)
     return "stored"
 
 
@@ -101,6 +104,7 @@ def precompute_insights() -> int:
 def precompute_insights_batch(patient_ids: list[int]) -> int:
     done = 0
     for patient in User.objects.patients().filter(pk__in=patient_ids[:BATCH_SIZE]).order_by("pk"):
-        services.precompute_insight(patient=patient, days=settings.INSIGHTS_PRECOMPUTE_DAYS)
+        if services.precompute_insight(patient=patient, days=settings.INSIGHTS_PRECOMPUTE_DAYS) == "local":
+            send_on_commit(insight_ready, sender=User, patient_id=patient.pk)  # stored; Gemini's sends its own
         done += 1
     return done

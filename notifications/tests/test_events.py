@@ -1,0 +1,132 @@
+"""Which domain change becomes which live event, for whom, with what data."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import DoctorFactory, PatientFactory
+from conftest import client_for
+from core.tests.servers import due_now
+from medications import services
+from medications.events import stock_low
+from medications.models import Reminder, ReminderStatus
+from medications.tests.factories import MedicationFactory, ReminderFactory
+from notifications import live
+
+pytestmark = pytest.mark.django_db
+
+REMINDER_FIELDS = {"id", "medication", "medication_name", "kind", "scheduled_for", "status", "sent_at", "responded_at"}
+
+
+@pytest.fixture
+def published(monkeypatch):
+    sent: list[tuple[list[int], str, dict]] = []
+    monkeypatch.setattr(
+        live, "publish", lambda *, user_ids, event_type, data: sent.append((sorted(user_ids), event_type, data))
+    )
+    return sent
+
+
+def test_the_sweep_sends_dose_due_once_per_dose(published, patient, django_capture_on_commit_callbacks):
+    due_now(patient, name="Metformin")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sweep()
+        services.sweep()
+    reminder = Reminder.objects.get()
+    assert [(users, kind) for users, kind, _ in published] == [([patient.pk], "dose.due")]
+    data = published[0][2]
+    assert set(data) == REMINDER_FIELDS | {"patient", "dosage", "local_time"}
+    assert data["id"] == reminder.pk
+    assert data["medication_name"] == "Metformin" and data["dosage"] == "500 mg"
+    assert data["status"] == ReminderStatus.SENT
+    assert data["local_time"] == reminder.scheduled_for.astimezone(patient.tzinfo).strftime("%H:%M")
+
+
+def test_api_answer_goes_to_the_patient_and_the_assigned_doctor(published, django_capture_on_commit_callbacks):
+    doctor = DoctorFactory()
+    patient = PatientFactory(assigned_doctor=doctor)
+    reminder = ReminderFactory(medication=MedicationFactory(patient=patient, name="Aspirin"))
+    client = client_for(patient)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/api/medications/reminders/{reminder.pk}/taken/").status_code == 200
+        assert client.post(f"/api/medications/reminders/{reminder.pk}/taken/").status_code == 200  # no change
+    assert len(published) == 1
+    users, kind, data = published[0]
+    assert (users, kind) == (sorted([patient.pk, doctor.pk]), "dose.updated")
+    # What the dose history shows the doctor, plus whose dose it is: nothing more.
+    assert set(data) == REMINDER_FIELDS | {"patient"}
+    assert data["status"] == "taken" and data["patient"] == patient.pk and data["medication_name"] == "Aspirin"
+    history = client_for(doctor).get(f"/api/medications/reminders/?patient={patient.pk}").json()
+    assert {key: value for key, value in data.items() if key != "patient"} == history[0]
+
+
+def test_unverified_doctor_gets_nothing(published, django_capture_on_commit_callbacks):
+    doctor = DoctorFactory(is_verified_doctor=False)
+    patient = PatientFactory(assigned_doctor=doctor)
+    reminder = ReminderFactory(medication=MedicationFactory(patient=patient))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reminder_answer(reminder=reminder, status=ReminderStatus.SKIPPED)
+    assert [users for users, _, _ in published] == [[patient.pk]]
+
+
+def test_email_link_answer_sends_dose_updated(published, patient, client, django_capture_on_commit_callbacks):
+    reminder = ReminderFactory(medication=MedicationFactory(patient=patient))
+    url = f"/api/medications/reminders/confirm/{services.confirm_token(reminder.pk)}/"
+    client.get(url)  # a mail scanner's GET changes nothing and sends nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 200
+    assert [(users, kind, data["status"]) for users, kind, data in published] == [
+        ([patient.pk], "dose.updated", "taken")
+    ]
+
+
+def test_logged_dose_sends_dose_updated(published, patient, patient_client, django_capture_on_commit_callbacks):
+    medication = MedicationFactory(patient=patient)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = patient_client.post(f"/api/medications/{medication.pk}/doses/", {}, format="json")
+    assert response.status_code == 201
+    assert [(kind, data["id"], data["kind"]) for _, kind, data in published] == [
+        ("dose.updated", response.json()["id"], "logged")
+    ]
+
+
+def test_stock_low_hook(published, patient, django_capture_on_commit_callbacks):
+    medication = MedicationFactory(patient=patient, name="Levothyroxine", dosage="50 mcg")
+    stock_low.send(sender=type(medication), medication_id=medication.pk, patient_id=patient.pk)
+    users, kind, data = published[0]
+    assert (users, kind) == ([patient.pk], "stock.low")
+    assert {key: data[key] for key in ("medication", "medication_name", "dosage")} == {
+        "medication": medication.pk,
+        "medication_name": "Levothyroxine",
+        "dosage": "50 mcg",
+    }
+
+
+def test_insight_task_sends_insight_ready(published, patient, settings, django_capture_on_commit_callbacks):
+    from symptoms.insights.tasks import precompute_insights_batch
+    from symptoms.tests.factories import SymptomFactory
+
+    settings.GEMINI_API_KEY = ""
+    SymptomFactory(patient=patient, date=timezone.now().date() - datetime.timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert precompute_insights_batch([patient.pk]) == 1
+        precompute_insights_batch([patient.pk])  # already cached: no second event
+    assert len(published) == 1
+    users, kind, data = published[0]
+    assert (users, kind) == ([patient.pk], "insight.ready")
+    assert data["patient"] == patient.pk and data["source"] == "local" and data["analyzed_period"]
+
+
+def test_a_failing_receiver_never_fails_the_answer(monkeypatch, patient, django_capture_on_commit_callbacks):
+    def broken(**kwargs):
+        raise RuntimeError("layer down")
+
+    monkeypatch.setattr(live, "publish", broken)
+    reminder = ReminderFactory(medication=MedicationFactory(patient=patient))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reminder_answer(reminder=reminder, status=ReminderStatus.TAKEN)
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.TAKEN
