@@ -19,7 +19,7 @@ def test_unknown_api_path_is_json_404(anon, settings, debug):
 
 
 def test_wrong_method_is_json_405(patient_client):
-    response = patient_client.delete("/api/auth/profile/")
+    response = patient_client.delete("/api/auth/access-log/")
     assert response.status_code == 405
     assert "detail" in response.json()
 
