@@ -333,6 +333,14 @@ CELERY_BEAT_SCHEDULE["weekly-digests"] = {
     "schedule": timedelta(minutes=15),
 }
 
+# --- Retention -------------------------------------------------------------------------------
+# Access-log and reminder rows older than this many days are deleted monthly (unset or 0: keep).
+DATA_RETENTION_DAYS = env_int("DATA_RETENTION_DAYS", 0, minimum=0)
+CELERY_BEAT_SCHEDULE["data-retention"] = {
+    "task": "summaries.tasks.apply_data_retention",
+    "schedule": crontab(minute=30, hour=3, day_of_month=1),
+}
+
 # --- Reminders ------------------------------------------------------------------------------
 # How often the reminder sweep runs (seconds). A dose is emailed within one sweep after its time.
 # When the interval is whole minutes dividing an hour (60, 300, 600 …) the sweep runs on the

@@ -6,7 +6,7 @@ import datetime
 
 from celery import shared_task
 
-from summaries import services
+from summaries import retention, services
 
 
 @shared_task(
@@ -31,3 +31,16 @@ def dispatch_weekly_digests() -> int:
     for patient_id, week_of in due:
         send_weekly_digest.delay(patient_id, week_of)
     return len(due)
+
+
+RETENTION_BATCHES_PER_RUN = 40
+
+
+@shared_task
+def apply_data_retention() -> dict[str, int]:
+    """Monthly: delete rows older than DATA_RETENTION_DAYS. Deleting is idempotent, so a repeated
+    run deletes nothing more; a large backlog continues in a new run (bounded batches per run)."""
+    counts, more = retention.purge_expired(max_batches=RETENTION_BATCHES_PER_RUN)
+    if more:
+        apply_data_retention.delay()
+    return counts
