@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import services
-from accounts.models import AccountDeletion, DataAccessLog, Role, User
+from accounts.models import AccountDeletion, Caregiver, DataAccessLog, Role, User
 
 
 @admin.register(User)
@@ -27,6 +27,8 @@ class UserAdmin(DjangoUserAdmin):
                     "timezone",
                     "email_reminders_enabled",
                     "email_digest_enabled",
+                    "share_medication_names",
+                    "notify_doctor_on_missed",
                 )
             },
         ),
@@ -84,3 +86,13 @@ class AccountDeletionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Caregiver)
+class CaregiverAdmin(admin.ModelAdmin):
+    list_display = ("email", "name", "patient", "status", "created_at", "invitation_sent_at", "accepted_at")
+    list_filter = ("status", "created_at")
+    search_fields = ("email", "name", "patient__username", "patient__email")
+    list_select_related = ("patient",)
+    raw_id_fields = ("patient",)
+    readonly_fields = ("created_at", "invitation_sent_at", "accepted_at", "unsubscribed_at")

@@ -92,6 +92,13 @@ class User(AbstractUser):
     )
     email_reminders_enabled = models.BooleanField(default=True)
     email_digest_enabled = models.BooleanField(default=False)
+    # The adherence loop (SPEC part two): who hears about missed doses, and what they are told.
+    share_medication_names = models.BooleanField(
+        default=False, help_text="Missed-dose alerts to caregivers and the doctor name the medication."
+    )
+    notify_doctor_on_missed = models.BooleanField(
+        default=False, help_text="The assigned doctor gets the missed-dose alerts caregivers get."
+    )
 
     objects = UserManager()
 
@@ -179,3 +186,46 @@ class AccountDeletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} account {self.user_id} deleted {self.deleted_at:%Y-%m-%d}"
+
+
+class CaregiverStatus(models.TextChoices):
+    INVITED = "invited", "Invited"
+    ACCEPTED = "accepted", "Accepted"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+class Caregiver(models.Model):
+    """Someone a patient asked to be told about missed doses (a relative, a carer).
+
+    Not a MediTrack account and never linked to one: a caregiver sees nothing through the API and
+    gets email only after accepting the emailed invitation, until they unsubscribe.
+    """
+
+    patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="caregivers")
+    email = models.EmailField()
+    name = models.CharField(max_length=150, validators=[reject_html])
+    status = models.CharField(max_length=16, choices=CaregiverStatus.choices, default=CaregiverStatus.INVITED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    invitation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        constraints = [
+            models.UniqueConstraint(
+                "patient",
+                Lower("email"),
+                name="caregiver_one_per_patient_email",
+                violation_error_message="This address is already one of your caregivers.",
+            ),
+            models.CheckConstraint(condition=Q(status__in=CaregiverStatus.values), name="caregiver_status_valid"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["patient"], name="caregiver_accepted_idx", condition=Q(status=CaregiverStatus.ACCEPTED)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Caregiver {self.pk} of patient {self.patient_id} ({self.status})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import DataAccessLog, User
+from accounts.models import Caregiver, CaregiverStatus, DataAccessLog, User
 
 
 def doctor_patients(*, doctor: User) -> QuerySet[User]:
@@ -26,3 +26,17 @@ def username_for_login(identifier: str) -> str:
 
 def patient_access_log(*, patient: User) -> QuerySet[DataAccessLog]:
     return DataAccessLog.objects.filter(patient=patient).order_by("-accessed_at", "-id")
+
+
+def patient_caregivers(*, patient: User) -> QuerySet[Caregiver]:
+    return Caregiver.objects.filter(patient=patient).order_by("created_at", "id")
+
+
+def caregiver_for_link(caregiver_id: int) -> Caregiver | None:
+    """The caregiver an emailed link names (with their patient, for the page), or None."""
+    return Caregiver.objects.select_related("patient").filter(pk=caregiver_id).first()
+
+
+def accepted_caregivers(*, patient_ids) -> QuerySet[Caregiver]:
+    """Who hears about these patients' missed doses (one query; the sweep's read)."""
+    return Caregiver.objects.filter(patient_id__in=patient_ids, status=CaregiverStatus.ACCEPTED).order_by("id")

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
-from accounts.models import DataAccessLog, Role, User
+from accounts.models import Caregiver, DataAccessLog, Role, User
 from accounts.selectors import username_for_login
 from core.params import MAX_ID
 from core.serializers import LeanReadMixin, StrictJSONTypesMixin
@@ -25,6 +25,8 @@ class ProfileSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSe
             "timezone",
             "email_reminders_enabled",
             "email_digest_enabled",
+            "share_medication_names",
+            "notify_doctor_on_missed",
             "assigned_doctor",
             "assigned_doctor_name",
             "date_joined",
@@ -113,3 +115,14 @@ class AccessLogSerializer(serializers.ModelSerializer):
         model = DataAccessLog
         fields = ("doctor_id", "doctor_name", "resource", "accessed_at")
         read_only_fields = fields
+
+
+class CaregiverSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Caregiver
+        fields = ("id", "email", "name", "status", "created_at", "accepted_at")
+        read_only_fields = ("id", "status", "created_at", "accepted_at")
+        extra_kwargs = {
+            "email": {"help_text": "Where the invitation and, once accepted, the missed-dose alerts go."},
+            "name": {"help_text": "How the emails greet them (no HTML)."},
+        }

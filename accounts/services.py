@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.contenttypes.models import ContentType
@@ -22,8 +24,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import readcache
 from accounts.authentication import forget_deleted_user
 from accounts.events import account_deleted
-from accounts.models import AccountDeletion, DataAccessLog, Role, User
+from accounts.models import AccountDeletion, Caregiver, CaregiverStatus, DataAccessLog, Role, User
 from accounts.signals import forget_users
+from core.links import LinkSigner
+from core.mail import EmailDeliveryError, send_templated_email, unsubscribe_headers
+
+logger = logging.getLogger(__name__)
 
 EMAIL_TAKEN = "A user with that email already exists."
 PROFILE_FIELDS = (
@@ -36,6 +42,8 @@ PROFILE_FIELDS = (
     "timezone",
     "email_reminders_enabled",
     "email_digest_enabled",
+    "share_medication_names",
+    "notify_doctor_on_missed",
 )
 
 
@@ -195,3 +203,129 @@ def account_delete(*, user: User, password: str) -> None:
             account_deleted.send(sender=User, user_id=user_id, role=role)
 
         transaction.on_commit(after_commit)
+
+
+# --- Caregivers -------------------------------------------------------------------------------
+# Signed links (core.links): accept an invitation, stop every alert about one patient. An
+# unsubscribe link never expires (RFC 8058: it must keep working); an invitation is good a week.
+CAREGIVER_ACCEPT_LINK = LinkSigner(salt="accounts.caregiver-accept", max_age=datetime.timedelta(days=7), key="c")
+CAREGIVER_UNSUBSCRIBE_LINK = LinkSigner(salt="accounts.caregiver-unsubscribe", max_age=None, key="c")
+# The assigned doctor's missed-dose alerts (``notify_doctor_on_missed``): the link names the patient.
+DOCTOR_ALERTS_UNSUBSCRIBE_LINK = LinkSigner(salt="accounts.doctor-alerts-unsubscribe", max_age=None, key="p")
+MAX_CAREGIVERS = 10
+ALREADY_A_CAREGIVER = "This address is already one of your caregivers."
+INVITATION_TEMPLATE = "accounts/email/caregiver_invitation"
+
+
+def caregiver_accept_url(caregiver_id: int) -> str:
+    return f"{settings.PUBLIC_URL}/api/auth/caregivers/accept/{CAREGIVER_ACCEPT_LINK.token(caregiver_id)}/"
+
+
+def caregiver_unsubscribe_url(caregiver_id: int) -> str:
+    return f"{settings.PUBLIC_URL}/api/auth/caregivers/unsubscribe/{CAREGIVER_UNSUBSCRIBE_LINK.token(caregiver_id)}/"
+
+
+def doctor_alerts_unsubscribe_url(patient_id: int) -> str:
+    token = DOCTOR_ALERTS_UNSUBSCRIBE_LINK.token(patient_id)
+    return f"{settings.PUBLIC_URL}/api/auth/missed-dose-alerts/unsubscribe/{token}/"
+
+
+def _enqueue_invitation(caregiver_id: int) -> None:
+    from accounts.tasks import send_caregiver_invitation  # tasks call services, not the reverse, at import
+
+    try:
+        send_caregiver_invitation.apply_async(args=(caregiver_id,))
+    except Exception:  # broker down: the row stays unsent; the admin can see it (invitation_sent_at)
+        logger.warning("could not enqueue the invitation of caregiver %s", caregiver_id, exc_info=True)
+
+
+def caregiver_invite(*, patient: User, email: str, name: str) -> Caregiver:
+    """Add a caregiver and email them an invitation (after the commit, through the worker).
+
+    Nothing here looks at user accounts: the answer is the same whether or not the address
+    belongs to a MediTrack user. Rate limits are the view's (they need the request).
+    """
+    if not patient.is_patient:
+        raise ValueError("only patients have caregivers")
+    email = User.objects.normalize_email(email).strip()
+    if Caregiver.objects.filter(patient=patient, email__iexact=email).exists():
+        raise ValidationError({"email": [ALREADY_A_CAREGIVER]})
+    if Caregiver.objects.filter(patient=patient).count() >= MAX_CAREGIVERS:
+        raise ValidationError({"email": [f"At most {MAX_CAREGIVERS} caregivers; remove one first."]})
+    caregiver = Caregiver(patient=patient, email=email, name=name)
+    caregiver.full_clean(exclude=["patient"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            caregiver.save()
+            transaction.on_commit(lambda: _enqueue_invitation(caregiver.pk))
+    except IntegrityError:  # the same address added twice at once
+        raise ValidationError({"email": [ALREADY_A_CAREGIVER]}) from None
+    return caregiver
+
+
+def caregiver_remove(*, caregiver: Caregiver) -> None:
+    caregiver.delete()
+
+
+def caregiver_send_invitation(*, caregiver_id: int, now: datetime.datetime | None = None) -> str:
+    """Email one invitation, once: a conditional claim on ``invitation_sent_at``. A transient SMTP
+    failure gives the claim back and raises ``EmailDeliveryError`` (the task retries)."""
+    now = now or timezone.now()
+    claimed = Caregiver.objects.filter(
+        pk=caregiver_id, status=CaregiverStatus.INVITED, invitation_sent_at__isnull=True
+    ).update(invitation_sent_at=now)
+    if claimed != 1:
+        return "noop"
+    caregiver = Caregiver.objects.select_related("patient").get(pk=caregiver_id)
+    patient_name = caregiver.patient.display_name
+    context = {
+        "caregiver_name": caregiver.name,
+        "patient_name": patient_name,
+        "accept_url": caregiver_accept_url(caregiver.pk),
+        "unsubscribe_url": caregiver_unsubscribe_url(caregiver.pk),
+        "valid_days": CAREGIVER_ACCEPT_LINK.max_age.days,
+    }
+    try:
+        send_templated_email(
+            to=caregiver.email,
+            subject=f"{patient_name} asks you to hear about missed medication doses",
+            template=INVITATION_TEMPLATE,
+            context=context,
+            headers=unsubscribe_headers(context["unsubscribe_url"]),
+        )
+    except EmailDeliveryError as exc:
+        logger.warning("caregiver %s: invitation failed (%s, permanent=%s)", caregiver_id, exc, exc.permanent)
+        if exc.permanent:
+            return "failed"
+        Caregiver.objects.filter(pk=caregiver_id, invitation_sent_at=now).update(invitation_sent_at=None)
+        raise
+    return "sent"
+
+
+def caregiver_accept(*, caregiver: Caregiver, now: datetime.datetime | None = None) -> Caregiver:
+    """The invited person agreed (the POST of the emailed page). Idempotent."""
+    now = now or timezone.now()
+    Caregiver.objects.filter(pk=caregiver.pk).exclude(status=CaregiverStatus.ACCEPTED).update(
+        status=CaregiverStatus.ACCEPTED, accepted_at=now, unsubscribed_at=None
+    )
+    caregiver.refresh_from_db(fields=["status", "accepted_at", "unsubscribed_at"])
+    return caregiver
+
+
+def caregiver_unsubscribe(*, caregiver: Caregiver, now: datetime.datetime | None = None) -> Caregiver:
+    """No more email about this patient, whatever the state (also RFC 8058 one-click). Idempotent."""
+    now = now or timezone.now()
+    Caregiver.objects.filter(pk=caregiver.pk).exclude(status=CaregiverStatus.UNSUBSCRIBED).update(
+        status=CaregiverStatus.UNSUBSCRIBED, unsubscribed_at=now
+    )
+    caregiver.refresh_from_db(fields=["status", "accepted_at", "unsubscribed_at"])
+    return caregiver
+
+
+def doctor_alerts_unsubscribe(*, patient: User) -> User:
+    """The assigned doctor stops the missed-dose alerts of this patient (the patient may turn them
+    on again in their profile)."""
+    User.objects.filter(pk=patient.pk).update(notify_doctor_on_missed=False)
+    forget_users([patient.pk])  # a bulk UPDATE sends no signal
+    patient.notify_doctor_on_missed = False
+    return patient

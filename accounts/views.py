@@ -7,13 +7,14 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import selectors, services
-from accounts.models import DataAccessLog, User
+from accounts.models import Caregiver, CaregiverStatus, DataAccessLog, User
 from accounts.permissions import IsPatient, IsVerifiedDoctor
 from accounts.serializers import (
     AccessLogSerializer,
     AccountDeleteSerializer,
     AssignDoctorResultSerializer,
     AssignDoctorSerializer,
+    CaregiverSerializer,
     DoctorSerializer,
     LoginSerializer,
     PatientSerializer,
@@ -22,6 +23,8 @@ from accounts.serializers import (
     RegisterSerializer,
     TokenPairSerializer,
 )
+from core.links import SignedLinkView
+from core.params import ID_PATH_REGEX
 from core.ratelimit import enforce_rate_limit
 
 _RATE_LIMITED = OpenApiResponse(description="Too many requests from this address; see Retry-After.")
@@ -185,3 +188,128 @@ class AssignDoctorView(APIView):
     )
     def patch(self, request: Request) -> Response:
         return self.put(request)
+
+
+# --- Caregivers -------------------------------------------------------------------------------
+
+# One message for both limits: a 429 says nothing about who else invited an address.
+INVITATIONS_LIMITED = "Too many invitations; try again later."
+
+
+@extend_schema(tags=["auth"])
+class CaregiverViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """People told about my missed doses (patients). A caregiver has no account and sees nothing
+    through the API; they get email only after accepting the invitation."""
+
+    serializer_class = CaregiverSerializer
+    permission_classes = [IsPatient]
+    lookup_value_regex = ID_PATH_REGEX
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Caregiver.objects.none()
+        return selectors.patient_caregivers(patient=self.request.user)
+
+    @extend_schema(summary="My caregivers (patients)")
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Invite a caregiver: an email with a link they must accept",
+        description=(
+            "The answer is the same whether or not the address belongs to a MediTrack user. "
+            "Rate-limited per patient (`RATELIMIT_CAREGIVER_INVITE`, default 10/day) and per invited "
+            "address (`RATELIMIT_CAREGIVER_INVITE_ADDRESS`, default 3/day, whoever invites)."
+        ),
+        responses={
+            201: CaregiverSerializer,
+            400: OpenApiResponse(description="Validation errors (already a caregiver, at most 10)."),
+            429: OpenApiResponse(description="Too many invitations; see Retry-After."),
+        },
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        enforce_rate_limit(
+            request, group="caregiver_invite", value=f"user:{request.user.pk}", message=INVITATIONS_LIMITED
+        )
+        enforce_rate_limit(
+            request, group="caregiver_invite_address", value=data["email"].lower(), message=INVITATIONS_LIMITED
+        )
+        caregiver = services.caregiver_invite(patient=request.user, email=data["email"], name=data["name"])
+        return Response(self.get_serializer(caregiver).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Remove a caregiver: they get nothing more",
+        responses={204: None, 404: OpenApiResponse(description="Not found (or not yours).")},
+    )
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        services.caregiver_remove(caregiver=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CaregiverLinkView(SignedLinkView):
+    page_title = "MediTrack · missed-dose alerts"
+
+    def get_object(self, object_id: int) -> Caregiver | None:
+        return selectors.caregiver_for_link(object_id)
+
+    def describe(self, caregiver: Caregiver) -> tuple[str, list[str]]:
+        name = caregiver.patient.display_name
+        return (
+            f"Missed-dose alerts for {name}",
+            [f"{name} asked that {caregiver.name} ({caregiver.email}) be told by email when they miss a dose."],
+        )
+
+
+class CaregiverAcceptView(CaregiverLinkView):
+    """The invitation's link: only the POST accepts."""
+
+    signer = services.CAREGIVER_ACCEPT_LINK
+    button = "Accept"
+    done_title = "Accepted. You will get an email when a dose is missed; every email has an unsubscribe link."
+
+    def is_done(self, caregiver: Caregiver) -> bool:
+        return caregiver.status == CaregiverStatus.ACCEPTED
+
+    def act(self, caregiver: Caregiver) -> Caregiver:
+        return services.caregiver_accept(caregiver=caregiver)
+
+
+class CaregiverUnsubscribeView(CaregiverLinkView):
+    """In every caregiver email and its List-Unsubscribe header (RFC 8058 one-click POST)."""
+
+    signer = services.CAREGIVER_UNSUBSCRIBE_LINK
+    button = "Unsubscribe"
+    done_title = "Unsubscribed. You will get no more email about this person."
+
+    def is_done(self, caregiver: Caregiver) -> bool:
+        return caregiver.status == CaregiverStatus.UNSUBSCRIBED
+
+    def act(self, caregiver: Caregiver) -> Caregiver:
+        return services.caregiver_unsubscribe(caregiver=caregiver)
+
+
+class DoctorAlertsUnsubscribeView(SignedLinkView):
+    """In every missed-dose alert to a patient's doctor (``notify_doctor_on_missed``)."""
+
+    signer = services.DOCTOR_ALERTS_UNSUBSCRIBE_LINK
+    page_title = "MediTrack · missed-dose alerts"
+    button = "Unsubscribe"
+    done_title = "Unsubscribed. You will get no more missed-dose alerts about this patient."
+
+    def get_object(self, object_id: int) -> User | None:
+        return User.objects.patients().filter(pk=object_id).first()
+
+    def describe(self, patient: User) -> tuple[str, list[str]]:
+        return f"Missed-dose alerts for {patient.display_name}", []
+
+    def is_done(self, patient: User) -> bool:
+        return not patient.notify_doctor_on_missed
+
+    def act(self, patient: User) -> User:
+        return services.doctor_alerts_unsubscribe(patient=patient)

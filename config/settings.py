@@ -174,6 +174,10 @@ AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 60, minimum=0)
 RATE_LIMITS = {
     "register": env_str("RATELIMIT_REGISTER", "5/h"),
     "login": env_str("RATELIMIT_LOGIN", "10/h"),
+    # Caregiver invitations, per inviting patient and per invited address (so nobody can make us
+    # spam an address, whoever asks).
+    "caregiver_invite": env_str("RATELIMIT_CAREGIVER_INVITE", "10/d"),
+    "caregiver_invite_address": env_str("RATELIMIT_CAREGIVER_INVITE_ADDRESS", "3/d"),
 }
 RATELIMIT_USE_CACHE = "default"
 # How many reverse proxies in front of the app append to X-Forwarded-For. 0: trust only the
@@ -218,7 +222,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.add_error_responses",
     ],
-    "ENUM_NAME_OVERRIDES": {"HealthStateEnum": ["ok", "error"]},
+    "ENUM_NAME_OVERRIDES": {
+        "HealthStateEnum": ["ok", "error"],
+        "StatusEnum": "medications.models.ReminderStatus",
+        "CaregiverStatusEnum": "accounts.models.CaregiverStatus",
+    },
 }
 
 # --- CORS / CSRF ----------------------------------------------------------------------------

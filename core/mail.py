@@ -24,6 +24,16 @@ class EmailDeliveryError(Exception):
         self.permanent = permanent
 
 
+# Celery options of every task that sends email: retry transient failures with backoff.
+EMAIL_TASK_RETRY: dict[str, Any] = {
+    "autoretry_for": (EmailDeliveryError,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
 def open_connection() -> BaseEmailBackend:
     """A reusable backend connection, for sending a batch over one SMTP session."""
     return get_connection(fail_silently=False)
@@ -40,6 +50,7 @@ def send_templated_email(
     template: str,
     context: dict[str, Any],
     connection: BaseEmailBackend | None = None,
+    headers: dict[str, str] | None = None,
 ) -> None:
     text, html = render_email(template=template, context=context)
     message = EmailMultiAlternatives(
@@ -48,6 +59,7 @@ def send_templated_email(
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         connection=connection,
+        headers=headers,
     )
     message.attach_alternative(html, "text/html")
     try:
@@ -56,3 +68,9 @@ def send_templated_email(
         raise EmailDeliveryError(type(exc).__name__, permanent=True) from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise EmailDeliveryError(type(exc).__name__) from exc
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 2369 ``List-Unsubscribe`` with RFC 8058 one-click: the mail client POSTs
+    ``List-Unsubscribe=One-Click`` to ``url`` (an https URL in production)."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

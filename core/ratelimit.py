@@ -1,4 +1,6 @@
-"""Per-client-IP rate limits on top of django-ratelimit's counters (kept in the cache)."""
+"""Rate limits on top of django-ratelimit's counters (kept in the cache): per client IP, or per
+any value the caller names (an account, an email address; django-ratelimit hashes it into the
+cache key)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,12 @@ def _ip_key(group: str, request: HttpRequest) -> str:
     return client_ip(request)
 
 
-def enforce_rate_limit(request: HttpRequest, *, group: str) -> None:
+def enforce_rate_limit(
+    request: HttpRequest, *, group: str, value: str | None = None, message: str | None = None
+) -> None:
     """Count this request against ``settings.RATE_LIMITS[group]``; raise 429 when over it.
+
+    ``value``: what is counted (default: the client IP).
 
     The DRF ``Throttled`` exception renders as JSON with a ``Retry-After`` header holding the
     seconds until the current window ends.
@@ -24,10 +30,10 @@ def enforce_rate_limit(request: HttpRequest, *, group: str) -> None:
     usage = get_usage(
         request,
         group=f"meditrack.{group}",
-        key=_ip_key,
+        key=_ip_key if value is None else (lambda _group, _request: value),
         rate=settings.RATE_LIMITS[group],
         method=ALL,
         increment=True,
     )
     if usage is not None and usage["should_limit"]:
-        raise Throttled(wait=max(1, int(usage["time_left"])))
+        raise Throttled(wait=max(1, int(usage["time_left"])), detail=message)

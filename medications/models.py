@@ -107,6 +107,11 @@ class Reminder(models.Model):
     claim = models.UUIDField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Missed-dose alerts: set when the dose becomes missed and someone is to be told (an accepted
+    # caregiver, or the doctor with ``notify_doctor_on_missed``); a sweep claims the flagged rows
+    # (conditional UPDATE alert_due → false, writing its token) and reports them once.
+    alert_due = models.BooleanField(default=False, editable=False)
+    alert_claim = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = PatientScopedQuerySet.as_manager()
 
@@ -124,6 +129,10 @@ class Reminder(models.Model):
             models.Index(fields=["status", "scheduled_for"], name="reminder_status_due_idx"),
             models.Index(fields=["patient", "-scheduled_for", "-id"], name="reminder_patient_time_idx"),
             models.Index(fields=["claim"], name="reminder_claim_idx", condition=Q(claim__isnull=False)),
+            models.Index(fields=["patient"], name="reminder_alert_due_idx", condition=Q(alert_due=True)),
+            models.Index(
+                fields=["alert_claim"], name="reminder_alert_claim_idx", condition=Q(alert_claim__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

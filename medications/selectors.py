@@ -12,7 +12,6 @@ from django.utils import timezone
 from accounts.models import User
 from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
 from medications.schedule import resolve_local
-from medications.services.doses import reminder_id_from_token
 
 COUNTED_STATUSES = (ReminderStatus.TAKEN, ReminderStatus.SKIPPED, ReminderStatus.MISSED)
 HISTORY_FIELDS = ("id", "medication", "medication_name", "scheduled_for", "status", "sent_at", "responded_at")
@@ -162,8 +161,6 @@ def reminder_rows(queryset: QuerySet[Reminder]) -> list[dict]:
     return [dict(zip(REMINDER_ROW_FIELDS, row, strict=True)) for row in values]
 
 
-def reminder_for_confirm_token(token: str) -> Reminder | None:
-    """The dose an emailed confirmation link names, or None when it no longer exists. A forged or
-    damaged link raises ``BadConfirmToken``, an expired one ``ExpiredConfirmToken``."""
-    reminder_id = reminder_id_from_token(token)
+def reminder_for_link(reminder_id: int) -> Reminder | None:
+    """The dose an emailed link names (with what its page shows), or None when it is gone."""
     return Reminder.objects.select_related("medication", "patient").filter(pk=reminder_id).first()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
-from core.mail import EmailDeliveryError
+from core.mail import EMAIL_TASK_RETRY
 from medications import services
 
 
@@ -26,16 +26,7 @@ def send_due_reminders(at: str | None = None) -> dict[str, int]:
     return services.sweep(now=now).as_dict()
 
 
-@shared_task(
-    bind=True,
-    name="medications.retry_reminder_email",
-    ignore_result=True,
-    autoretry_for=(EmailDeliveryError,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(bind=True, name="medications.retry_reminder_email", ignore_result=True, **EMAIL_TASK_RETRY)
 def retry_reminder_email(self, reminder_id: int, claim: str) -> str:
     """Resend one reminder after a transient SMTP failure; after the last try it is failed."""
     return services.reminder_retry_delivery(

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.decorators import method_decorator
-from django.views import View
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -20,7 +14,7 @@ from accounts.models import AccessResource
 from accounts.permissions import PatientWritesDoctorReads
 from accounts.readcache import cached_patient_read
 from core.filters import FILTER_BACKENDS
-from core.middleware import allow_html
+from core.links import SignedLinkView
 from core.params import ID_PATH_REGEX, PatientQuerySerializer, days_serializer, validate_query
 from core.viewsets import FilterListsOnlyMixin
 from medications import selectors, services
@@ -230,64 +224,56 @@ class ReminderViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, mixins.ListMod
         return self._answer(ReminderStatus.SKIPPED)
 
 
-@method_decorator(csrf_exempt, name="dispatch")  # the signed token is the credential, not a session
-class ReminderConfirmView(View):
-    """The emailed link: GET shows the dose and a button; only the POST marks it taken (mail
-    scanners follow links). Plain HTML, outside the JSON API's schema.
+class ReminderLinkView(SignedLinkView):
+    """An emailed link about one dose: the page names the medication and its local time. Every
+    outcome is a page (see ``core.links.SignedLinkView``): asked, done or already done (200),
+    refused, e.g. not due yet (GET 200 without a button, POST 409), a forged or damaged link
+    (400), an expired one (403), a dose that no longer exists (404)."""
 
-    Every outcome is a page: asked (200), confirmed or already taken (200), refused by the service,
-    e.g. not due yet (GET 200 without a button, POST 409), a damaged or forged link (400), an
-    expired one (403), a dose that no longer exists (404)."""
+    page_title = "MediTrack · your dose"
+    invalid_text = "It may have been copied incompletely. You can still record the dose in the MediTrack app."
+    expired_text = "Links in reminder emails work for 24 hours. You can still record the dose in the MediTrack app."
+    gone_title = "This dose no longer exists"
+    gone_text = "The medication or the dose was removed. Nothing was recorded."
+    refused_text = "Nothing was recorded. You can answer this dose later, here or in the MediTrack app."
 
-    template_name = "medications/confirm.html"
-    http_method_names = ["get", "post"]
+    def get_object(self, object_id: int) -> Reminder | None:
+        return selectors.reminder_for_link(object_id)
 
-    def _page(self, request: HttpRequest, context: dict, status_code: int = 200) -> HttpResponse:
-        return allow_html(render(request, self.template_name, context, status=status_code))
+    def describe(self, reminder: Reminder) -> tuple[str, list[str]]:
+        local = reminder.scheduled_for.astimezone(reminder.patient.tzinfo)
+        medication = reminder.medication
+        return (
+            f"{medication.name} – {medication.dosage}",
+            [f"Dose scheduled for {local:%H:%M} on {local.date().isoformat()} ({reminder.patient.timezone})."],
+        )
 
-    def _context(self, reminder: Reminder, state: str, **extra) -> dict:
-        tz = reminder.patient.tzinfo
-        local = reminder.scheduled_for.astimezone(tz)
-        responded = reminder.responded_at.astimezone(tz) if reminder.responded_at else None
-        return {
-            "state": state,
-            "reminder": reminder,
-            "medication": reminder.medication,
-            "local_time": local.strftime("%H:%M"),
-            "local_date": local.date().isoformat(),
-            "responded_at": responded.strftime("%Y-%m-%d %H:%M") if responded else "",
-            **extra,
-        }
+    def _local(self, reminder: Reminder, instant) -> str:
+        return instant.astimezone(reminder.patient.tzinfo).strftime("%Y-%m-%d %H:%M") if instant else ""
 
-    def _dose(self, request: HttpRequest, token: str) -> Reminder | HttpResponse:
-        """The dose the link names, still to be taken; or the page that says why there is none."""
-        try:
-            reminder = selectors.reminder_for_confirm_token(token)
-        except services.ExpiredConfirmToken:
-            return self._page(request, {"state": "expired"}, status_code=403)
-        except services.BadConfirmToken:
-            return self._page(request, {"state": "invalid"}, status_code=400)
-        if reminder is None:
-            return self._page(request, {"state": "gone"}, status_code=404)
-        if reminder.status == ReminderStatus.TAKEN:
-            return self._page(request, self._context(reminder, "already"))
-        return reminder
 
-    def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        reminder = self._dose(request, token)
-        if isinstance(reminder, HttpResponse):
-            return reminder
-        refusal = services.answer_refusal(reminder=reminder, status=ReminderStatus.TAKEN)
-        if refusal:
-            return self._page(request, self._context(reminder, "refused", reasons=[refusal]))
-        return self._page(request, self._context(reminder, "ask"))
+class ReminderConfirmView(ReminderLinkView):
+    """The emailed "I took it" link: only the POST marks the dose taken (idempotent; corrects a
+    skipped dose)."""
 
-    def post(self, request: HttpRequest, token: str) -> HttpResponse:
-        reminder = self._dose(request, token)
-        if isinstance(reminder, HttpResponse):
-            return reminder
-        try:
-            reminder = services.reminder_answer(reminder=reminder, status=ReminderStatus.TAKEN)
-        except ValidationError as exc:
-            return self._page(request, self._context(reminder, "refused", reasons=exc.messages), status_code=409)
-        return self._page(request, self._context(reminder, "done"))
+    signer = services.CONFIRM_LINK
+    button = "I took this dose"
+    done_title = "Recorded as taken. Thank you."
+
+    def is_done(self, reminder: Reminder) -> bool:
+        return reminder.status == ReminderStatus.TAKEN
+
+    def already_text(self, reminder: Reminder) -> str:
+        when = self._local(reminder, reminder.responded_at)
+        return f"This dose was already recorded as taken{f' ({when})' if when else ''}. Nothing changed."
+
+    def refusal(self, reminder: Reminder) -> str | None:
+        return services.answer_refusal(reminder=reminder, status=ReminderStatus.TAKEN)
+
+    def ask_lines(self, reminder: Reminder) -> list[str]:
+        if reminder.status == ReminderStatus.SKIPPED:
+            return ["This dose was recorded as skipped. If you took it after all, correct it here."]
+        return []
+
+    def act(self, reminder: Reminder) -> Reminder:
+        return services.reminder_answer(reminder=reminder, status=ReminderStatus.TAKEN)

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import AccountDeletion, DataAccessLog, User
+from accounts.models import AccountDeletion, Caregiver, DataAccessLog, User
 from accounts.readcache import data_version
 from accounts.tests.factories import DoctorFactory, PatientFactory
 from conftest import client_for
@@ -40,6 +40,7 @@ COVERED: dict[tuple[str, str], str] = {
     ("accounts.User_groups", "user"): DELETED,
     ("accounts.User_user_permissions", "user"): DELETED,
     ("accounts.DataAccessLog", "patient"): DELETED,  # the access log about a patient
+    ("accounts.Caregiver", "patient"): DELETED,
     # A patient's audit trail keeps the name the doctor had when they read the data.
     ("accounts.DataAccessLog", "doctor"): DETACHED,
     ("medications.Medication", "patient"): DELETED,
@@ -76,6 +77,7 @@ def _seed(user: User, *, doctor: User) -> None:
     SymptomFactory(patient=user, name="Zq-secret ache", related_medications=[medication])
     MoodFactory(patient=user)
     DigestDelivery.objects.create(patient=user, week_of=datetime.date(2026, 1, 4))
+    Caregiver.objects.create(patient=user, email=f"carer-{user.pk}@example.test", name="Zq-secret carer")
     DataAccessLog.objects.create(doctor=doctor, doctor_name="Dr", patient=user, resource="symptoms")
     user.groups.add(Group.objects.create(name=f"group-{user.pk}"))
     RefreshToken.for_user(user)

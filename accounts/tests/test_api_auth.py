@@ -35,6 +35,8 @@ def test_register_returns_profile(anon):
         "timezone",
         "email_reminders_enabled",
         "email_digest_enabled",
+        "share_medication_names",
+        "notify_doctor_on_missed",
         "assigned_doctor",
         "assigned_doctor_name",
         "date_joined",

@@ -16,6 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from accounts.models import Caregiver
 from accounts.tests.factories import DoctorFactory, PatientFactory
 from conftest import client_for
 from medications.models import Reminder, ReminderStatus
@@ -59,6 +60,8 @@ HEALTH_OBJECT_READ = {
 HEALTH_OBJECT_WRITE = {**HEALTH_OBJECT_READ, "assigned_doctor": 403, "unassigned_doctor": 403}
 SUBJECT_READ = HEALTH_OBJECT_READ  # per-patient views, called with ?patient=<owner id>
 OVERVIEW = {**HEALTH_OBJECT_READ, "owner": 403, "other_patient": 403}
+# A patient's own non-health rows (caregivers): another patient's is a 404, doctors are refused.
+PATIENT_OBJECT = {**PATIENTS_ONLY, "other_patient": 404}
 
 # route (as enumerated) -> method -> (policy, query string appended for the call)
 MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
@@ -82,6 +85,12 @@ MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
     "/api/auth/doctors/": {"get": (PATIENTS_ONLY, "")},
     "/api/auth/access-log/": {"get": (PATIENTS_ONLY, "")},
     "/api/auth/assign-doctor/": {"put": (PATIENTS_ONLY, ""), "patch": (PATIENTS_ONLY, "")},
+    "/api/auth/caregivers/": {"get": (PATIENTS_ONLY, ""), "post": (PATIENTS_ONLY, "")},
+    "/api/auth/caregivers/{pk}/": {"delete": (PATIENT_OBJECT, "")},
+    # Emailed links: the signed token is the credential (a bad one is a 400 page for anyone).
+    "/api/auth/caregivers/accept/{token}/": {"get": (PUBLIC, ""), "post": (PUBLIC, "")},
+    "/api/auth/caregivers/unsubscribe/{token}/": {"get": (PUBLIC, ""), "post": (PUBLIC, "")},
+    "/api/auth/missed-dose-alerts/unsubscribe/{token}/": {"get": (PUBLIC, ""), "post": (PUBLIC, "")},
     "/api/symptoms/": {"get": (HEALTH_LIST, ""), "post": (HEALTH_CREATE, "")},
     "/api/symptoms/{pk}/": {
         "get": (HEALTH_OBJECT_READ, ""),
@@ -124,6 +133,7 @@ MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
 # Which of the owner's objects a {pk} in a route stands for.
 OBJECT_FOR_PREFIX = {
     "/api/auth/patients/": "owner",
+    "/api/auth/caregivers/": "caregiver",
     "/api/symptoms/": "symptom",
     "/api/moods/": "mood",
     "/api/medications/": "medication",
@@ -186,6 +196,7 @@ def world(db):
         scheduled_for=timezone.now() - datetime.timedelta(hours=1),
         status=ReminderStatus.SENT,
     )
+    caregiver = Caregiver.objects.create(patient=owner, email="carer@example.test", name=SECRET)
     # The other patient has rows too, so their lists are not trivially empty.
     other_med = MedicationFactory(patient=other)
     SymptomFactory(patient=other, related_medications=[other_med])
@@ -205,6 +216,7 @@ def world(db):
             "mood": mood.pk,
             "medication": medication.pk,
             "reminder": reminder.pk,
+            "caregiver": caregiver.pk,
         },
     }
 

@@ -192,10 +192,10 @@ def test_a_full_flow_logs_no_health_data_and_no_credentials(db, settings, all_lo
     # The database fails on the confirmation link: the 503 is logged, its token is not.
     from medications import views as medication_views
 
-    def database_down(token):
+    def database_down(reminder_id):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(medication_views.selectors, "reminder_for_confirm_token", database_down)
+    monkeypatch.setattr(medication_views.selectors, "reminder_for_link", database_down)
     path = f"/api/medications/reminders/confirm/{secrets['confirm token']}/"
     assert APIClient().get(path).status_code == 503
 

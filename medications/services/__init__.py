@@ -1,13 +1,11 @@
 """Write use cases of the medications app (views, tasks and commands call these)."""
 
 from medications.services.doses import (
-    BadConfirmToken,
-    ExpiredConfirmToken,
+    CONFIRM_LINK,
     answer_refusal,
     confirm_token,
     dose_log,
     reminder_answer,
-    reminder_id_from_token,
 )
 from medications.services.medications import (
     compute_next_dose,
@@ -19,8 +17,7 @@ from medications.services.medications import (
 from medications.services.sweep import SweepResult, reminder_retry_delivery, sweep
 
 __all__ = [
-    "BadConfirmToken",
-    "ExpiredConfirmToken",
+    "CONFIRM_LINK",
     "SweepResult",
     "answer_refusal",
     "compute_next_dose",
@@ -31,7 +28,6 @@ __all__ = [
     "medication_update",
     "medications_reschedule_for_patient",
     "reminder_answer",
-    "reminder_id_from_token",
     "reminder_retry_delivery",
     "sweep",
 ]

@@ -5,44 +5,24 @@ from __future__ import annotations
 
 import datetime
 
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.readcache import data_changed
+from core.links import LinkSigner
 from medications.events import dose_updated, send_on_commit
 from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
 
-CONFIRM_SALT = "medications.reminder-confirm"
-CONFIRM_MAX_AGE = datetime.timedelta(hours=24)
+# The emailed "I took it" link (see core.links: a GET page whose button POSTs).
+CONFIRM_LINK = LinkSigner(salt="medications.reminder-confirm", max_age=datetime.timedelta(hours=24), key="r")
 ANSWERS = (ReminderStatus.TAKEN, ReminderStatus.SKIPPED)
 # A logged dose may be dated a little ahead of the server clock (a phone's clock drifts).
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
-class BadConfirmToken(Exception):
-    """The link is forged, damaged or older than 24 hours."""
-
-
-class ExpiredConfirmToken(BadConfirmToken):
-    """The link is genuine but older than 24 hours."""
-
-
 def confirm_token(reminder_id: int) -> str:
-    return signing.dumps({"r": reminder_id}, salt=CONFIRM_SALT)
-
-
-def reminder_id_from_token(token: str) -> int:
-    try:
-        payload = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
-    except signing.SignatureExpired:
-        raise ExpiredConfirmToken("expired") from None
-    except signing.BadSignature as exc:
-        raise BadConfirmToken(type(exc).__name__) from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("r"), int):
-        raise BadConfirmToken("payload")
-    return payload["r"]
+    return CONFIRM_LINK.token(reminder_id)
 
 
 def answer_refusal(*, reminder: Reminder, status: str, now: datetime.datetime | None = None) -> str | None:

@@ -10,7 +10,9 @@ read through the partial index on ``next_dose_at`` (only due ones), reminders th
 - emails: a batch is claimed by a conditional UPDATE that writes the sweep's own token only on
   rows still unclaimed; a sweep sends only rows carrying its token, so two sweeps, two beats or a
   redelivered task never email one dose twice;
-- retries: each retry compares-and-swaps ``attempts`` (see ``reminder_retry_delivery``).
+- retries: each retry compares-and-swaps ``attempts`` (see ``reminder_retry_delivery``);
+- missed-dose alerts: flagged in the UPDATE that makes a dose missed, claimed like emails (see
+  ``medications.services.alerts``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from core.mail import EmailDeliveryError, open_connection
 from medications.events import dose_due, send_on_commit
 from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
 from medications.schedule import doses_between, next_dose, parse_hhmm
+from medications.services.alerts import report_missed, someone_to_tell
 from medications.services.delivery import send_reminder_email
 
 logger = logging.getLogger(__name__)
@@ -54,6 +57,7 @@ class SweepResult:
     failed: int = 0
     retrying: int = 0
     missed: int = 0
+    alerts: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -77,6 +81,7 @@ def sweep(*, now: datetime.datetime | None = None, on_transient: RetryHook | Non
     materialize_due_doses(now=now, result=result)
     deliver_due_reminders(now=now, result=result, on_transient=on_transient or _enqueue_retry)
     result.missed += close_unanswered(now=now)
+    result.alerts += report_missed(now=now)
     logger.info("reminder sweep at %s: %s", now.isoformat(), result.as_dict())
     return result
 
@@ -271,12 +276,13 @@ def mark_sent(*, ids: list[int], claim: uuid.UUID, now: datetime.datetime) -> No
 
 
 def close_unanswered(*, now: datetime.datetime) -> int:
-    """Doses still unanswered 4 hours after their time become missed."""
+    """Doses still unanswered 4 hours after their time become missed (flagged for an alert when
+    someone is to be told)."""
     return Reminder.objects.filter(
         kind=ReminderKind.SCHEDULED,
         status__in=(ReminderStatus.PENDING, ReminderStatus.SENT),
         scheduled_for__lt=now - ANSWER_WINDOW,
-    ).update(status=ReminderStatus.MISSED)
+    ).update(status=ReminderStatus.MISSED, alert_due=someone_to_tell())
 
 
 def reminder_retry_delivery(

@@ -105,7 +105,7 @@ def test_email_content_text_html_link_and_escaping(kolkata_patient):
     link_prefix = "https://meditrack.example/api/medications/reminders/confirm/"
     assert link_prefix in message.body and link_prefix in html
     token = message.body.split(link_prefix)[1].split("/")[0]
-    assert services.reminder_id_from_token(token) == reminder.pk
+    assert services.CONFIRM_LINK.object_id(token) == reminder.pk
 
 
 def test_catch_up_sends_up_to_two_hours_late_and_records_older_as_missed():
@@ -278,8 +278,9 @@ def test_nothing_due_costs_a_fixed_number_of_queries(django_assert_num_queries):
     for patient in patients:
         for hour in ("09:00", "10:00", "11:00"):
             create(patient, times=(hour,))
-    # due medications (inside SAVEPOINT/RELEASE: the batch transaction), due reminders, close unanswered
-    with django_assert_num_queries(5):
+    # due medications (inside SAVEPOINT/RELEASE: the batch transaction), due reminders, close
+    # unanswered, flagged missed-dose alerts
+    with django_assert_num_queries(6):
         result = sweep(now=T0 + MINUTE, on_transient=no_retry)
     assert result.created == 0
 
