@@ -8,31 +8,33 @@ from accounts import subject
 from accounts.services import doctor_access_record
 
 
-def _patient_ids(data: Any) -> set[int]:
+def _patient_ids(data: Any, field: str = "patient") -> set[int]:
     rows = data.get("results", data) if isinstance(data, dict) else data
     if isinstance(rows, dict):
         rows = [rows]
     if not isinstance(rows, list):
         return set()
-    return {row["patient"] for row in rows if isinstance(row, dict) and isinstance(row.get("patient"), int)}
+    return {row[field] for row in rows if isinstance(row, dict) and isinstance(row.get(field), int)}
 
 
 class DoctorReadAuditMixin:
     """Records every successful read by a doctor: who, whose, which kind of data, when.
 
     Set ``audit_resource`` (an ``AccessResource`` value). Whose data: the request's subject patient
-    (``accounts.subject``, when ``?patient=`` or the URL names one), else the ``patient`` of each
-    returned row (a doctor's list across all their patients). The data itself is never stored.
+    (``accounts.subject``, when ``?patient=`` or the URL names one), else the patient of each
+    returned row (its ``audit_row_patient_field``; a doctor's list across all their patients).
+    The data itself is never stored.
     """
 
     audit_resource: str
+    audit_row_patient_field = "patient"  # the field of a returned row that names its patient
     audit_action_resources: dict[str, str] = {}  # a different kind of data for some actions
 
     def audited_patient_ids(self, response) -> set[int]:
         patient = subject.resolved(self.request)
         if patient is not None:
             return {patient.pk}
-        return _patient_ids(getattr(response, "data", None))
+        return _patient_ids(getattr(response, "data", None), self.audit_row_patient_field)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

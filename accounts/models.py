@@ -153,6 +153,7 @@ class AccessResource(models.TextChoices):
     REPORT = "report", "Health report"
     OVERVIEW = "overview", "Patient overview"
     EXPORT = "export", "Data export"
+    PROFILE = "profile", "Profile (contact details)"
 
 
 class DataAccessLog(models.Model):

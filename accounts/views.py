@@ -7,7 +7,8 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import selectors, services
-from accounts.models import Caregiver, CaregiverStatus, DataAccessLog, User
+from accounts.audit import DoctorReadAuditMixin
+from accounts.models import AccessResource, Caregiver, CaregiverStatus, DataAccessLog, User
 from accounts.permissions import IsPatient, IsVerifiedDoctor
 from accounts.serializers import (
     AccessLogSerializer,
@@ -128,9 +129,13 @@ class ProfileView(generics.RetrieveUpdateAPIView):
 
 
 @extend_schema(tags=["auth"], summary="The patients who assigned me (doctors)")
-class PatientListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class PatientListViewSet(DoctorReadAuditMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A doctor's patient list carries contact details: each listed patient's access log says so."""
+
     serializer_class = PatientSerializer
     permission_classes = [IsVerifiedDoctor]
+    audit_resource = AccessResource.PROFILE
+    audit_row_patient_field = "id"  # each row is a patient
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

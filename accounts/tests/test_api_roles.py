@@ -30,7 +30,7 @@ def test_unverified_doctor_sees_no_patients(db):
 
 def test_patients_list_query_count(doctor, doctor_client, django_assert_num_queries):
     PatientFactory.create_batch(5, assigned_doctor=doctor)
-    with django_assert_num_queries(2):  # the user (auth) + the list
+    with django_assert_num_queries(3):  # the user (auth) + the list + the audit (one INSERT)
         assert len(doctor_client.get("/api/auth/patients/").json()) == 5
 
 
@@ -107,3 +107,24 @@ def test_assign_doctor_changes_nothing_else(patient, patient_client):
 def test_doctors_cannot_assign(doctor_client):
     response = doctor_client.put("/api/auth/assign-doctor/", {"assigned_doctor": None}, format="json")
     assert response.status_code == 403
+
+
+def test_patients_list_is_audited_once_per_listed_patient(doctor, doctor_client, django_assert_num_queries):
+    from accounts.models import DataAccessLog
+
+    listed = PatientFactory.create_batch(3, assigned_doctor=doctor)
+    PatientFactory(assigned_doctor=DoctorFactory())  # another doctor's patient: not read, not logged
+    with django_assert_num_queries(3):  # the user (auth) + the list + one INSERT for the whole audit
+        assert len(doctor_client.get("/api/auth/patients/").json()) == 3
+    rows = DataAccessLog.objects.values_list("patient_id", "doctor_id", "resource")
+    assert sorted(rows) == sorted((p.pk, doctor.pk, "profile") for p in listed)
+    body = client_for(listed[0]).get("/api/auth/access-log/").json()
+    assert [(row["doctor_id"], row["resource"]) for row in body] == [(doctor.pk, "profile")]
+
+
+def test_patients_list_page_audits_only_the_patients_on_that_page(doctor, doctor_client):
+    from accounts.models import DataAccessLog
+
+    PatientFactory.create_batch(3, assigned_doctor=doctor)
+    page = doctor_client.get("/api/auth/patients/?limit=2").json()["results"]
+    assert sorted(DataAccessLog.objects.values_list("patient_id", flat=True)) == sorted(row["id"] for row in page)
