@@ -91,6 +91,8 @@ class User(AbstractUser):
         "can be assigned and read patient data.",
     )
     email_reminders_enabled = models.BooleanField(default=True)
+    # Reminders by Web Push to the user's subscribed browsers (profile ``reminder_channels``).
+    push_reminders_enabled = models.BooleanField(default=False)
     email_digest_enabled = models.BooleanField(default=False)
     # The adherence loop (SPEC part two): who hears about missed doses, and what they are told.
     share_medication_names = models.BooleanField(
@@ -113,6 +115,18 @@ class User(AbstractUser):
             models.CheckConstraint(condition=Q(role__in=Role.values), name="accounts_user_role_valid"),
             models.CheckConstraint(condition=~Q(assigned_doctor=models.F("id")), name="accounts_user_not_own_doctor"),
         ]
+
+    @property
+    def reminder_channels(self) -> list[str]:
+        """How reminders reach the user: any of "email", "push" (the two booleans above)."""
+        return [
+            name for name, on in (("email", self.email_reminders_enabled), ("push", self.push_reminders_enabled)) if on
+        ]
+
+    @reminder_channels.setter
+    def reminder_channels(self, channels: list[str]) -> None:
+        self.email_reminders_enabled = "email" in channels
+        self.push_reminders_enabled = "push" in channels
 
     @property
     def is_patient(self) -> bool:

@@ -7,9 +7,19 @@ from accounts.selectors import username_for_login
 from core.params import MAX_ID
 from core.serializers import LeanReadMixin, StrictJSONTypesMixin
 
+REMINDER_CHANNELS = ("email", "push")
+
 
 class ProfileSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSerializer):
     assigned_doctor_name = serializers.SerializerMethodField()
+    reminder_channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=REMINDER_CHANNELS),
+        max_length=len(REMINDER_CHANNELS),
+        required=False,
+        help_text='How dose reminders reach you: any of "email", "push" (distinct; [] = none). '
+        '"email" is the same switch as email_reminders_enabled; "push" goes to the browsers '
+        "subscribed under /api/notifications/push-subscriptions/.",
+    )
 
     class Meta:
         model = User
@@ -24,6 +34,7 @@ class ProfileSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSe
             "date_of_birth",
             "timezone",
             "email_reminders_enabled",
+            "reminder_channels",
             "email_digest_enabled",
             "share_medication_names",
             "notify_doctor_on_missed",
@@ -40,6 +51,14 @@ class ProfileSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSe
         return doctor.display_name if doctor else None
 
     lean_assigned_doctor_name = get_assigned_doctor_name
+
+    def lean_reminder_channels(self, user: User) -> list[str]:
+        return user.reminder_channels
+
+    def validate_reminder_channels(self, channels: list[str]) -> list[str]:
+        if len(set(channels)) != len(channels):
+            raise serializers.ValidationError("List each channel once.")
+        return [name for name in REMINDER_CHANNELS if name in channels]
 
 
 class RegisterSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):

@@ -41,6 +41,7 @@ PROFILE_FIELDS = (
     "date_of_birth",
     "timezone",
     "email_reminders_enabled",
+    "reminder_channels",
     "email_digest_enabled",
     "share_medication_names",
     "notify_doctor_on_missed",
@@ -89,6 +90,11 @@ def user_register(*, username: str, email: str, password: str, role: str = Role.
 
 def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
     """Change the editable profile fields; role, assignment and dates never change here."""
+    channels = data.get("reminder_channels")
+    if channels is not None and data.get("email_reminders_enabled", "email" in channels) != ("email" in channels):
+        raise ValidationError(
+            {"reminder_channels": ['Contradicts email_reminders_enabled: "email" is the same switch.']}
+        )
     for field, value in data.items():
         if field not in PROFILE_FIELDS:
             raise ValueError(f"{field} is not an editable profile field")

@@ -414,6 +414,16 @@ LIVE_EVENTS_THROUGH_DATABASE = not REDIS_URL
 WEBSOCKET_URL = env_str("WEBSOCKET_URL")
 # Seconds a new connection has to send its {"type": "auth"} message before it is closed (4401).
 WEBSOCKET_AUTH_TIMEOUT_SECONDS = env_int("WEBSOCKET_AUTH_TIMEOUT_SECONDS", 10, minimum=1)
+# Web Push (RFC 8030/8291/8292). Without VAPID_PRIVATE_KEY a key pair is generated on first use
+# and kept in the database, so web, worker and manage.py all sign with it.
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
+VAPID_SUBJECT = env_str("VAPID_SUBJECT")  # mailto: or https: contact; default mailto:DEFAULT_FROM_EMAIL
+# Tests only: accept push endpoints on private/loopback addresses and plain http.
+WEBPUSH_ALLOW_PRIVATE_ENDPOINTS = env_bool("WEBPUSH_ALLOW_PRIVATE_ENDPOINTS", False)
+WEBPUSH_TIMEOUT_SECONDS = env_int("WEBPUSH_TIMEOUT_SECONDS", 10, minimum=1)
+# How long a push service keeps an undelivered message (default: the 4-hour answer window).
+WEBPUSH_TTL_SECONDS = env_int("WEBPUSH_TTL_SECONDS", 4 * 3600, minimum=0)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

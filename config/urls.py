@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/dashboard/", include(summaries_urls.dashboard_urlpatterns)),
     path("api/reports/export/", include(summaries_urls.report_urlpatterns)),
     path("api/medications/", include("medications.urls")),
+    path("api/notifications/", include("notifications.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"), name="redoc"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from medications.events import dose_due, dose_updated, stock_low
-from notifications import live, selectors
+from notifications import live, selectors, services
 from symptoms.insights.events import insight_ready
 
 
@@ -16,6 +16,8 @@ def on_dose_due(sender, reminder_id: int, patient_id: int, **kwargs) -> None:
     if event is None:
         return
     live.publish(user_ids=[event.patient_id], event_type="dose.due", data={**event.data, **event.extra})
+    if event.push:
+        services.dose_push_enqueue(reminder_id=reminder_id, patient_id=event.patient_id)
 
 
 @receiver(dose_updated, dispatch_uid="notifications.dose_updated")

@@ -62,7 +62,7 @@ def dose_event(reminder_id: int) -> DoseEvent | None:
         data=data,
         patient_id=patient.pk,
         doctor_id=doctor.pk if visible_doctor else None,
-        push=getattr(patient, "push_reminders_enabled", False),
+        push=patient.push_reminders_enabled,
         extra={"dosage": reminder.medication.dosage, "local_time": local.strftime("%H:%M")},
     )
 

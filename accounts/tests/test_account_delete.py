@@ -50,6 +50,7 @@ COVERED: dict[tuple[str, str], str] = {
     ("summaries.DigestDelivery", "patient"): DELETED,
     ("admin.LogEntry", "user"): DELETED,
     ("notifications.LiveEvent", "user"): DELETED,  # events on their way to the ws process
+    ("notifications.PushSubscription", "user"): DELETED,  # with its deliveries
     # Refresh tokens: every one is blacklisted first; the blacklist outlives the account.
     ("token_blacklist.OutstandingToken", "user"): DETACHED,
 }
@@ -82,6 +83,12 @@ def _seed(user: User, *, doctor: User) -> None:
     user.groups.add(Group.objects.create(name=f"group-{user.pk}"))
     RefreshToken.for_user(user)
     apps.get_model("notifications", "LiveEvent").objects.create(user=user, type="dose.due", data={"x": 1})
+    subscription = apps.get_model("notifications", "PushSubscription").objects.create(
+        user=user, endpoint=f"https://push.example.test/{user.pk}", p256dh="p", auth="a"
+    )
+    apps.get_model("notifications", "PushDelivery").objects.create(
+        subscription=subscription, reminder=medication.reminders.first()
+    )
     for obj in (user, medication):
         LogEntry.objects.log_actions(
             user_id=doctor.pk, queryset=[obj], action_flag=CHANGE, change_message="edited", single_object=True

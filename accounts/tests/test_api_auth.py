@@ -34,6 +34,7 @@ def test_register_returns_profile(anon):
         "date_of_birth",
         "timezone",
         "email_reminders_enabled",
+        "reminder_channels",
         "email_digest_enabled",
         "share_medication_names",
         "notify_doctor_on_missed",
@@ -41,6 +42,7 @@ def test_register_returns_profile(anon):
         "assigned_doctor_name",
         "date_joined",
     }
+    assert body["reminder_channels"] == ["email"]
     assert body["username"] == "alice"
     assert body["role"] == "patient"
     assert body["timezone"] == "Europe/London"

@@ -21,6 +21,7 @@ from accounts.tests.factories import DoctorFactory, PatientFactory
 from conftest import client_for
 from medications.models import Reminder, ReminderStatus
 from medications.tests.factories import MedicationFactory
+from notifications.models import PushSubscription
 from symptoms.tests.factories import MoodFactory, SymptomFactory
 
 SECRET = "Zq-owner-secret-7781"
@@ -128,6 +129,9 @@ MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
     "/api/medications/reminders/{pk}/skipped/": {"post": (HEALTH_OBJECT_WRITE, "")},
     # The emailed link: the signed token is the credential (a bad one is a 400 page for anyone).
     "/api/medications/reminders/confirm/{token}/": {"get": (PUBLIC, ""), "post": (PUBLIC, "")},
+    "/api/notifications/push-subscriptions/": {"get": (PATIENTS_ONLY, ""), "post": (PATIENTS_ONLY, "")},
+    "/api/notifications/push-subscriptions/{pk}/": {"delete": (PATIENT_OBJECT, "")},
+    "/api/notifications/vapid-public-key/": {"get": (PUBLIC, "")},
 }
 
 # Which of the owner's objects a {pk} in a route stands for.
@@ -138,6 +142,7 @@ OBJECT_FOR_PREFIX = {
     "/api/moods/": "mood",
     "/api/medications/": "medication",
     "/api/medications/reminders/": "reminder",
+    "/api/notifications/push-subscriptions/": "push_subscription",
 }
 
 _METHODS = ("get", "post", "put", "patch", "delete")
@@ -217,6 +222,9 @@ def world(db):
             "medication": medication.pk,
             "reminder": reminder.pk,
             "caregiver": caregiver.pk,
+            "push_subscription": PushSubscription.objects.create(
+                user=owner, endpoint=f"https://push.example.test/{SECRET}", p256dh="p", auth="a"
+            ).pk,
         },
     }
 

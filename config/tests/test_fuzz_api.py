@@ -56,6 +56,17 @@ def _keep_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(autouse=True)
+def _no_dns(monkeypatch):
+    """Push endpoints are resolved before they are accepted: no fuzzed host name is looked up."""
+    from notifications import endpoints
+
+    def resolve(host: str, port: int) -> list[str]:
+        raise endpoints.EndpointRefused("The endpoint's host name does not resolve.")
+
+    monkeypatch.setattr(endpoints, "resolve", resolve)
+
+
 @pytest.fixture
 def world(db):
     doctor = DoctorFactory()

@@ -171,16 +171,19 @@ def _claimable_q(now: datetime.datetime) -> Q:
     return Q(claim__isnull=True) | Q(claimed_at__lt=now - CLAIM_TTL)
 
 
+def _reminded_by_email_q() -> Q:
+    return Q(patient__email_reminders_enabled=True) & ~Q(patient__email="")
+
+
 def deliver_due_reminders(*, now: datetime.datetime, result: SweepResult, on_transient: RetryHook) -> None:
     """Claim due, unsent reminders in batches and email them over one SMTP connection each."""
     candidates = (
         Reminder.objects.filter(_deliverable_q(now), _claimable_q(now))
         .filter(
+            _reminded_by_email_q() | Q(patient__push_reminders_enabled=True),
             patient__role=Role.PATIENT,  # a doctor never gets reminders, whoever owns the row
             patient__is_active=True,
-            patient__email_reminders_enabled=True,
         )
-        .exclude(patient__email="")
         .order_by("scheduled_for", "id")
     )
     for _ in range(MAX_BATCHES):
@@ -209,18 +212,22 @@ def _send_claimed(*, token: uuid.UUID, now: datetime.datetime, result: SweepResu
             "patient__username",
             "patient__first_name",
             "patient__timezone",
+            "patient__email_reminders_enabled",
         )
         .order_by("scheduled_for", "id")
     )
     if not batch:
         return
     claimed = list(batch)
-    sent: list[int] = []
+    # A patient reminded by push only is sent once the due signal below hands the dose on.
+    sent: list[int] = [r.pk for r in claimed if not (r.patient.email_reminders_enabled and r.patient.email)]
+    batch = [r for r in claimed if r.patient.email_reminders_enabled and r.patient.email]
     failed: list[int] = []
     transient: list[int] = []
     connection = open_connection()
     try:
-        connection.open()
+        if batch:
+            connection.open()
     except Exception:  # SMTP server unreachable: the whole batch goes to the retry path
         logger.warning("SMTP connection failed; %s reminders will be retried", len(batch), exc_info=True)
         transient = [reminder.pk for reminder in batch]

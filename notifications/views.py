@@ -1,0 +1,78 @@
+"""Thin views: permissions → input → one service/selector → output."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsPatient
+from core.params import ID_PATH_REGEX
+from notifications import services, webpush
+from notifications.models import PushSubscription
+from notifications.serializers import (
+    PushSubscriptionInputSerializer,
+    PushSubscriptionSerializer,
+    VapidPublicKeySerializer,
+)
+
+FORBIDDEN = OpenApiResponse(description="Only patient accounts receive reminders.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="My browsers subscribed to push reminders"),
+    create=extend_schema(
+        summary="Subscribe this browser to push reminders (its PushSubscription JSON)",
+        request=PushSubscriptionInputSerializer,
+        responses={
+            201: PushSubscriptionSerializer,
+            200: OpenApiResponse(PushSubscriptionSerializer, description="The endpoint was already subscribed."),
+            400: OpenApiResponse(description="Validation errors (a refused endpoint among them)."),
+            403: FORBIDDEN,
+        },
+    ),
+    destroy=extend_schema(
+        summary="Unsubscribe a browser", responses={204: None, 403: FORBIDDEN, 404: OpenApiResponse()}
+    ),
+)
+@extend_schema(tags=["notifications"])
+class PushSubscriptionViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = PushSubscriptionSerializer
+    permission_classes = [IsPatient]
+    lookup_value_regex = ID_PATH_REGEX
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PushSubscription.objects.none()
+        return PushSubscription.objects.filter(user=self.request.user)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = PushSubscriptionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        subscription, created = services.subscription_save(
+            user=request.user, endpoint=data["endpoint"], p256dh=data["keys"]["p256dh"], auth=data["keys"]["auth"]
+        )
+        return Response(
+            PushSubscriptionSerializer(subscription).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    def perform_destroy(self, instance: PushSubscription) -> None:
+        services.subscription_delete(subscription=instance)
+
+
+@extend_schema(tags=["notifications"], summary="The server's VAPID public key (for PushManager.subscribe)")
+class VapidPublicKeyView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses={200: VapidPublicKeySerializer})
+    def get(self, request: Request) -> Response:
+        return Response({"public_key": webpush.vapid_keys().public_key})
