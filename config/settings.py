@@ -128,19 +128,20 @@ if REDIS_URL:
 else:
     CACHES = {"default": _LOCAL_CACHE}
 
-# AI insights live in their own alias so the web process and the Celery worker share them:
-# Redis when REDIS_URL is set, else files under VAR_DIR (local memory is per process).
+# What is derived from a patient's data (their data versions, cached reads, AI insights) lives in
+# the "reads" alias, which the web processes and the Celery worker share: Redis when REDIS_URL is
+# set, else files under VAR_DIR (local memory is per process). See accounts/readcache.py.
 if REDIS_URL:
-    CACHES["redis-insights"] = {**CACHES["redis"], "KEY_PREFIX": "meditrack-insights"}
-    CACHES["local-insights"] = {**_LOCAL_CACHE, "LOCATION": "meditrack-insights"}
-    CACHES["insights"] = {
+    CACHES["redis-reads"] = {**CACHES["redis"], "KEY_PREFIX": "meditrack-reads"}
+    CACHES["local-reads"] = {**_LOCAL_CACHE, "LOCATION": "meditrack-reads"}
+    CACHES["reads"] = {
         "BACKEND": "core.cache.FailoverCache",
-        "OPTIONS": {"PRIMARY": "redis-insights", "FALLBACK": "local-insights", "COOLDOWN": CACHE_FAILOVER_COOLDOWN},
+        "OPTIONS": {"PRIMARY": "redis-reads", "FALLBACK": "local-reads", "COOLDOWN": CACHE_FAILOVER_COOLDOWN},
     }
 else:
-    CACHES["insights"] = {
+    CACHES["reads"] = {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(VAR_DIR / "cache" / "insights"),
+        "LOCATION": str(VAR_DIR / "cache" / "reads"),
         "OPTIONS": {"MAX_ENTRIES": 10_000},
     }
 
@@ -165,7 +166,7 @@ SIMPLE_JWT = {
 }
 
 # Seconds a patient's own symptom, mood and dashboard reads stay cached (dropped at once by any
-# change to their data; 0 = off). See symptoms/readcache.py.
+# change to their data; 0 = off). See accounts/readcache.py.
 READ_CACHE_SECONDS = env_int("READ_CACHE_SECONDS", 300, minimum=0)
 # Seconds an authenticated user stays cached (dropped at once on any write to the user).
 AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 60, minimum=0)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.request import Request
 
@@ -53,3 +55,17 @@ class PatientQuerySerializer(serializers.Serializer):
 WindowDaysQuery = days_serializer(default=30, maximum=365, name="WindowDaysQuery")
 # How the per-patient views document ``?patient=``.
 PATIENT_REQUIRED_DOC = "Doctors: the assigned patient (`?patient=<id>`, required for doctors)."
+
+
+def parse_instant(text: str) -> datetime.datetime:
+    """An ISO 8601 datetime with an offset (``--at`` of the sweep command and task); a
+    ValueError saying what is wrong otherwise."""
+    try:
+        instant = parse_datetime(text)
+    except ValueError:
+        instant = None
+    if instant is None:
+        raise ValueError(f"not an ISO 8601 datetime: {text!r}")
+    if instant.tzinfo is None:
+        raise ValueError("needs an offset (e.g. +00:00 or Z), so the instant is unambiguous")
+    return instant

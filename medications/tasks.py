@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils.dateparse import parse_datetime
 
 from core.mail import EMAIL_TASK_RETRY
+from core.params import parse_instant
 from medications import services
 
 
@@ -15,15 +15,7 @@ def send_due_reminders(at: str | None = None) -> dict[str, int]:
 
     Safe to run twice or concurrently: see ``medications.services.sweep``.
     """
-    now = None
-    if at:
-        try:
-            now = parse_datetime(at)
-        except ValueError:
-            now = None
-        if now is None or now.tzinfo is None:
-            raise ValueError("at must be an ISO 8601 datetime with an offset")
-    return services.sweep(now=now).as_dict()
+    return services.sweep(now=parse_instant(at) if at else None).as_dict()
 
 
 @shared_task(bind=True, name="medications.retry_reminder_email", ignore_result=True, **EMAIL_TASK_RETRY)

@@ -30,11 +30,6 @@ FORBIDDEN = OpenApiResponse(description="Doctors are read-only; unverified docto
 BAD_REQUEST = OpenApiResponse(description="Validation errors.")
 
 
-# Adherence also changes when the reminder sweep sends or misses doses (bulk updates, no version
-# change): a patient's cached adherence is at most this old; their own answers show at once.
-ADHERENCE_CACHE_SECONDS = 60
-
-
 class AdherenceQuerySerializer(days_serializer(default=30, maximum=365, name="AdherenceDays"), PatientQuerySerializer):
     pass
 
@@ -143,7 +138,7 @@ class MedicationViewSet(
         filters=False,
     )
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
-    @cached_patient_read(max_age=ADHERENCE_CACHE_SECONDS)
+    @cached_patient_read
     def adherence(self, request: Request) -> Response:
         query = validate_query(AdherenceQuerySerializer, request)
         patient = subject.require(request)

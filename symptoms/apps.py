@@ -6,4 +6,4 @@ class SymptomsConfig(AppConfig):
     verbose_name = "Symptoms and moods"
 
     def ready(self) -> None:
-        from symptoms.insights import signals  # noqa: F401 (connects the cache invalidation)
+        from symptoms.insights import receivers  # noqa: F401 (a deleted account's insights go)

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import readcache
 from accounts.models import AccountDeletion, Caregiver, DataAccessLog, User
 from accounts.readcache import data_version
 from accounts.tests.factories import DoctorFactory, PatientFactory
@@ -217,7 +218,7 @@ def test_cached_reads_and_insights_are_dropped(settings, django_capture_on_commi
     """With stores that can list their keys (Redis, memory), nothing about the account stays."""
     settings.CACHES = {
         **settings.CACHES,
-        "insights": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "delete-test"},
+        readcache.STORE_ALIAS: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "delete-test"},
     }
     settings.READ_CACHE_SECONDS = 300
     patient, other = PatientFactory(), PatientFactory()
@@ -226,7 +227,7 @@ def test_cached_reads_and_insights_are_dropped(settings, django_capture_on_commi
         client = client_for(user)
         assert client.get("/api/symptoms/").status_code == 200  # a cached read
         assert client.get("/api/symptoms/ai_insights/?days=7").status_code == 200  # a cached insight
-    store = caches["insights"]
+    store = caches[readcache.STORE_ALIAS]
     assert store.get(insight_cache.latest_key(patient.pk)) is not None
 
     def keys_of(user_id: int) -> list[str]:

@@ -1,6 +1,6 @@
 import pytest
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.tests.factories import DoctorFactory, PatientFactory
 from conftest import client_for
 
@@ -26,16 +26,25 @@ def test_patch_digest_flag(patient_client, patient):
 
 def test_read_only_fields_do_not_change(patient_client, patient):
     doctor = DoctorFactory()
+    joined = patient.date_joined
     response = patient_client.patch(
         "/api/auth/profile/",
-        {"role": "doctor", "assigned_doctor": doctor.id, "id": 999, "date_joined": "2000-01-01T00:00:00Z"},
+        {
+            "role": "doctor",
+            "assigned_doctor": doctor.id,
+            "id": patient.pk + 1000,
+            "date_joined": "2000-01-01T00:00:00Z",
+        },
         format="json",
     )
     assert response.status_code == 200
     patient.refresh_from_db()
     assert patient.role == Role.PATIENT
     assert patient.assigned_doctor is None
-    assert patient.id != 999
+    assert patient.date_joined == joined
+    # The row kept its id: the answer names it, and no row took the id sent.
+    assert response.json()["id"] == patient.pk
+    assert not User.objects.filter(pk=patient.pk + 1000).exists()
 
 
 def test_put_replaces_editable_fields(patient_client, patient):

@@ -73,6 +73,5 @@ def dose_log(*, medication: Medication, taken_at: datetime.datetime | None = Non
             status=ReminderStatus.TAKEN,
             responded_at=now,
         )
-        data_changed(medication.patient_id)
         send_on_commit(dose_updated, sender=Reminder, reminder_id=dose.pk, patient_id=dose.patient_id)
     return dose

@@ -29,6 +29,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.readcache import data_changed
 from core.mail import EmailDeliveryError, open_connection
 from medications.events import dose_due, send_on_commit
 from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
@@ -44,6 +45,7 @@ MAX_BACKFILL = datetime.timedelta(days=7)  # after a long outage, rows for at mo
 CLAIM_TTL = datetime.timedelta(minutes=30)  # a claim older than this (crashed sweep) is taken over
 MEDICATION_BATCH = 1000
 SEND_BATCH = 250
+CLOSE_BATCH = 1000
 MAX_BATCHES = 10_000
 
 RetryHook = Callable[[int, uuid.UUID], None]
@@ -151,6 +153,7 @@ def materialize_due_doses(*, now: datetime.datetime, result: SweepResult) -> Non
             Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
             for upcoming, ids in moves.items():
                 Medication.objects.filter(pk__in=ids).update(next_dose_at=upcoming)
+            data_changed(*{medication.patient_id for medication in medications})  # bulk: no signals
         result.medications += len(medications)
         result.created += len(rows)  # attempted; duplicates were ignored by the constraint
         if len(medications) < MEDICATION_BATCH:
@@ -219,6 +222,7 @@ def _send_claimed(*, token: uuid.UUID, now: datetime.datetime, result: SweepResu
     if not batch:
         return
     claimed = list(batch)
+    patient_ids = {reminder.patient_id for reminder in claimed}
     # A patient reminded by push only is sent once the due signal below hands the dose on.
     sent: list[int] = [r.pk for r in claimed if not (r.patient.email_reminders_enabled and r.patient.email)]
     batch = [r for r in claimed if r.patient.email_reminders_enabled and r.patient.email]
@@ -252,6 +256,8 @@ def _send_claimed(*, token: uuid.UUID, now: datetime.datetime, result: SweepResu
         Reminder.objects.filter(pk__in=failed, claim=token, status=ReminderStatus.PENDING).update(
             status=ReminderStatus.FAILED
         )
+    if sent or failed:
+        data_changed(*patient_ids)  # bulk: no signals
     for reminder_id in transient:
         on_transient(reminder_id, token)
     for reminder in claimed:  # once per claimed dose, whatever its email did
@@ -284,12 +290,24 @@ def mark_sent(*, ids: list[int], claim: uuid.UUID, now: datetime.datetime) -> No
 
 def close_unanswered(*, now: datetime.datetime) -> int:
     """Doses still unanswered 4 hours after their time become missed (flagged for an alert when
-    someone is to be told)."""
-    return Reminder.objects.filter(
+    someone is to be told), in batches, each telling the read cache whose data it changed."""
+    stale = Reminder.objects.filter(
         kind=ReminderKind.SCHEDULED,
         status__in=(ReminderStatus.PENDING, ReminderStatus.SENT),
         scheduled_for__lt=now - ANSWER_WINDOW,
-    ).update(status=ReminderStatus.MISSED, alert_due=someone_to_tell())
+    )
+    closed = 0
+    for _ in range(MAX_BATCHES):
+        rows = list(stale.order_by().values_list("id", "patient_id")[:CLOSE_BATCH])
+        if not rows:
+            break
+        closed += stale.filter(pk__in=[pk for pk, _patient in rows]).update(
+            status=ReminderStatus.MISSED, alert_due=someone_to_tell()
+        )
+        data_changed(*{patient_id for _pk, patient_id in rows})  # bulk: no signals
+        if len(rows) < CLOSE_BATCH:
+            break
+    return closed
 
 
 def reminder_retry_delivery(
@@ -318,8 +336,10 @@ def reminder_retry_delivery(
             Reminder.objects.filter(pk=reminder_id, claim=claim, status=ReminderStatus.PENDING).update(
                 status=ReminderStatus.FAILED
             )
+            data_changed(reminder.patient_id)
             logger.warning("reminder %s: delivery failed for good (%s)", reminder_id, exc)
             return "failed"
         raise
     mark_sent(ids=[reminder_id], claim=uuid.UUID(claim), now=now)
+    data_changed(reminder.patient_id)
     return "sent"

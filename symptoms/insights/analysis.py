@@ -40,8 +40,8 @@ class Window:
 
 def window_for(patient, days: int) -> Window:
     """The last ``days`` days including today, in the patient's own time zone."""
-    end = patient.local_today()
-    return Window(start=end - datetime.timedelta(days=days - 1), end=end, days=days)
+    start, end = patient.local_days(days)
+    return Window(start=start, end=end, days=days)
 
 
 _MOOD_COUNTS = ("count", "low_days", "n_with_symptoms", "n_without_symptoms", "first_n", "second_n")

@@ -1,4 +1,4 @@
-"""Insight cache keys, in the shared ``insights`` cache alias.
+"""Insight cache keys, in the shared ``reads`` cache alias (``accounts.readcache``).
 
 A result lives under ``result:<patient>:<days>:<local end date>:<data version>``. The data
 version (``accounts.readcache``) is replaced whenever the patient's symptoms, moods or
@@ -11,16 +11,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.cache import caches
-
+from accounts.readcache import store
 from core.cache import delete_matching
 
-ALIAS = "insights"  # the same store as the per-patient data versions (accounts.readcache)
 FAILURE_SECONDS = 60
-
-
-def store() -> Any:
-    return caches[ALIAS]
 
 
 def result_key(patient_id: int, days: int, end: datetime.date, version: str) -> str:

@@ -25,9 +25,12 @@ from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 from kombu.exceptions import OperationalError
 
+from accounts.models import User
 from accounts.readcache import data_version
+from medications.events import send_on_commit
 from symptoms.insights import analysis, gemini, narrative
 from symptoms.insights import cache as insight_cache
+from symptoms.insights.events import insight_ready
 from symptoms.insights.prompt import SYSTEM_INSTRUCTION, build_prompt
 
 logger = logging.getLogger(__name__)
@@ -257,3 +260,51 @@ def precompute_insight(*, patient, days: int) -> str:
         tasks.generate_gemini_insight.delay(patient.pk, days, window.end.isoformat(), key)
         return "enqueued"
     return "local"
+
+
+# --- The tasks' work -------------------------------------------------------------------------------
+
+PRECOMPUTE_BATCH_SIZE = 50
+
+
+def gemini_insight_store(*, patient_id: int, days: int, end: datetime.date, key: str) -> str:
+    """Ask Gemini for (patient, days, end date) and store the answer under ``key``.
+
+    Idempotent: when ``key`` already holds a Gemini answer (a redelivered message, a second
+    request), nothing is sent. A transient failure (429, 5xx, timeout) raises
+    ``GeminiUnavailable`` for the task to retry; a malformed or refused answer is final
+    ("failed") and the built-in analysis stays in the cache.
+    """
+    existing = insight_cache.get_result(key)
+    if existing is not None and existing.get("source") == "gemini":
+        return "exists"
+    patient = User.objects.patients().filter(pk=patient_id).first()
+    if patient is None:
+        return "gone"
+    start, end = patient.local_days(days, end=end)
+    window = analysis.Window(start=start, end=end, days=days)
+    local, facts = local_insight(patient=patient, window=window)
+    try:
+        complete_with_gemini(
+            prompt=build_prompt(patient, window, facts),
+            local=local,
+            key=key,
+            patient_id=patient_id,
+            timeout=settings.GEMINI_TIMEOUT_SECONDS,
+        )
+    except gemini.GeminiUnavailable:
+        raise
+    except gemini.GeminiError:
+        return "failed"
+    send_on_commit(insight_ready, sender=User, patient_id=patient_id)
+    return "stored"
+
+
+def precompute_insights(*, patient_ids: list[int]) -> int:
+    """The precompute of one batch of patients (at most ``PRECOMPUTE_BATCH_SIZE``)."""
+    done = 0
+    for patient in User.objects.patients().filter(pk__in=patient_ids[:PRECOMPUTE_BATCH_SIZE]).order_by("pk"):
+        if precompute_insight(patient=patient, days=settings.INSIGHTS_PRECOMPUTE_DAYS) == "local":
+            send_on_commit(insight_ready, sender=User, patient_id=patient.pk)  # stored; Gemini's sends its own
+        done += 1
+    return done

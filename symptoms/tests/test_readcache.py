@@ -1,8 +1,11 @@
 """A patient's repeated reads come from the cache, and every change to their data shows at once."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from conftest import client_for
 from medications.tests.factories import MedicationFactory
@@ -62,14 +65,13 @@ def test_a_new_mood_shows_in_the_trends(patient, patient_client):
     assert patient_client.get("/api/moods/trends/?days=7").json()["average"] == 4.0
 
 
-def test_a_time_zone_change_is_a_different_answer(patient, patient_client):
-    labels = patient_client.get("/api/dashboard/?days=1").json()["symptom_trends"]["labels"]
+def test_a_time_zone_change_is_a_different_answer(patient, patient_client, freeze_now):
+    # 12:00 UTC is already the next day in Kiritimati (UTC+14).
+    freeze_now(datetime.datetime(2026, 3, 8, 12, 0, tzinfo=datetime.UTC))
+    assert patient.timezone == "UTC"
+    assert patient_client.get("/api/dashboard/?days=1").json()["symptom_trends"]["labels"] == ["2026-03-08"]
     patient_client.patch("/api/auth/profile/", {"timezone": "Pacific/Kiritimati"}, format="json")
-    patient.refresh_from_db()
-    assert patient_client.get("/api/dashboard/?days=1").json()["symptom_trends"]["labels"] == [
-        patient.local_today().isoformat()
-    ]
-    assert labels  # the first answer had its own day
+    assert patient_client.get("/api/dashboard/?days=1").json()["symptom_trends"]["labels"] == ["2026-03-09"]
 
 
 def test_doctor_reads_are_never_cached(doctor, patient):
@@ -110,17 +112,19 @@ def test_adherence_shows_the_patients_own_answers_at_once(patient, patient_clien
     assert patient_client.get("/api/medications/adherence/?days=7").json()["adherence_rate"] == 100.0
 
 
-def test_adherence_catches_up_with_the_sweep_within_a_minute(patient, patient_client, monkeypatch):
-    import time
-
-    from accounts import readcache
+def test_the_sweeps_bulk_changes_show_at_once(patient, patient_client, settings):
     from medications.models import Reminder, ReminderStatus
+    from medications.services import sweep
     from medications.tests.factories import ReminderFactory
 
-    dose = ReminderFactory(medication=MedicationFactory(patient=patient), status=ReminderStatus.TAKEN)
-    assert patient_client.get("/api/medications/adherence/?days=7").json()["taken_reminders"] == 1
-    # What the sweep does: a bulk UPDATE, no signal, no version change.
-    Reminder.objects.filter(pk=dose.pk).update(status=ReminderStatus.MISSED)
-    now = time.time()
-    monkeypatch.setattr(readcache.time, "time", lambda: now + 61)
-    assert patient_client.get("/api/medications/adherence/?days=7").json()["taken_reminders"] == 0
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    medication = MedicationFactory(patient=patient)
+    due = timezone.now() - datetime.timedelta(hours=5)
+    dose = ReminderFactory(medication=medication, scheduled_for=due, status=ReminderStatus.SENT)
+    assert patient_client.get("/api/medications/adherence/?days=7").json()["missed_reminders"] == 0
+    statuses = lambda: {row["id"]: row["status"] for row in patient_client.get("/api/medications/reminders/").json()}  # noqa: E731
+    assert statuses()[dose.pk] == "sent"
+    sweep()  # closes the unanswered dose with a bulk UPDATE (no signal)
+    assert Reminder.objects.get(pk=dose.pk).status == ReminderStatus.MISSED
+    assert patient_client.get("/api/medications/adherence/?days=7").json()["missed_reminders"] == 1
+    assert statuses()[dose.pk] == "missed"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_datetime
 
+from core.params import parse_instant
 from medications.services import sweep
 
 
@@ -23,12 +23,8 @@ class Command(BaseCommand):
         now = None
         if options["at"]:
             try:
-                now = parse_datetime(options["at"])
-            except ValueError:
-                now = None
-            if now is None:
-                raise CommandError(f"--at: not an ISO 8601 datetime: {options['at']!r}")
-            if now.tzinfo is None:
-                raise CommandError("--at needs an offset (e.g. +00:00 or Z), so the instant is unambiguous.")
+                now = parse_instant(options["at"])
+            except ValueError as exc:
+                raise CommandError(f"--at: {exc}") from None
         result = sweep(now=now)
         self.stdout.write(json.dumps(result.as_dict()))

@@ -7,10 +7,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from accounts.readcache import bump_version, data_version
+from accounts.readcache import bump_versions, data_version
 from accounts.tests.factories import PatientFactory
 from symptoms.insights import cache as insight_cache
-from symptoms.insights import gemini, services, tasks
+from symptoms.insights import gemini, selectors, services, tasks
 from symptoms.insights.tests.factories import MedicationFactory, MoodFactory, SymptomFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,16 +86,16 @@ def test_due_patients_are_recently_active_and_in_their_precompute_hour(settings)
     elsewhere = PatientFactory(timezone="Asia/Kathmandu")  # UTC+5:45: a different local hour
     SymptomFactory(patient=elsewhere)
 
-    due = set(tasks.patients_due_for_precompute(now))
+    due = set(selectors.patients_due_for_precompute(now))
 
     assert due == {active_utc, mood_only, med_only}
     later = now + datetime.timedelta(days=2)
-    assert set(tasks.patients_due_for_precompute(later)) == set()  # nobody active in the last day
+    assert set(selectors.patients_due_for_precompute(later)) == set()  # nobody active in the last day
 
 
 def test_precompute_fans_out_bounded_batches(settings, monkeypatch):
     settings.INSIGHTS_PRECOMPUTE_HOUR = timezone.now().astimezone(datetime.UTC).hour
-    monkeypatch.setattr(tasks, "BATCH_SIZE", 2)
+    monkeypatch.setattr(services, "PRECOMPUTE_BATCH_SIZE", 2)
     patients = [PatientFactory(timezone="UTC") for _ in range(5)]
     for p in patients:
         SymptomFactory(patient=p)
@@ -145,7 +145,7 @@ def test_cache_key_changes_with_window_day_and_data():
 def test_data_version_is_stable_until_bumped():
     first = data_version(42)
     assert data_version(42) == first
-    bump_version(42)
+    bump_versions([42])
     assert data_version(42) != first
     assert data_version(43) != data_version(42)
 
