@@ -312,8 +312,12 @@ class Gunicorn:
             "--log-level",
             "warning",
         ]
+        # Behind the simulated TLS proxy: X-Forwarded-Proto is honoured only from a declared proxy.
+        env = {**os.environ, "TRUSTED_PROXY_COUNT": "1"}
         # Its own process group, so stopping it stops its workers and nothing else.
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         log.close()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -1,4 +1,4 @@
-"""Request plumbing for the API: optional trailing slashes and JSON-only errors under /api/."""
+"""Request plumbing for the API: optional trailing slashes, JSON-only errors and no-store under /api/."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ _REASONS = {
     405: "Method not allowed.",
     500: "Internal server error.",
 }
+
+
+_BODY_HEADERS = {"content-type", "content-length", "content-encoding", "content-disposition", "etag"}
 
 
 def allow_html(response: HttpResponse) -> HttpResponse:
@@ -50,6 +53,24 @@ class ApiOptionalTrailingSlashMiddleware:
         return self.get_response(request)
 
 
+class ApiNoStoreMiddleware:
+    """No response under /api/ is kept by a shared cache or the browser's history.
+
+    API responses carry health data, personal data or tokens (login, refresh, the emailed
+    confirmation page): ``Cache-Control: no-store`` on every one, errors included, unless the view
+    chose its own caching.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path_info.startswith(API_PREFIX) and "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store"
+        return response
+
+
 class ApiJsonErrorsMiddleware:
     """Errors under /api/ are JSON, never an HTML page (not even Django's debug pages)."""
 
@@ -66,9 +87,12 @@ class ApiJsonErrorsMiddleware:
         ):
             detail = _REASONS.get(response.status_code, response.reason_phrase or "Error.")
             json_response = JsonResponse({"detail": detail}, status=response.status_code)
-            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
-                if header in response:
-                    json_response[header] = response[header]
+            # Only the body changes: CORS, CSP, X-Frame-Options, Allow, Retry-After … all stay, so
+            # an error carries every header a success would (a browser client can read it).
+            for header, value in response.items():
+                if header.lower() not in _BODY_HEADERS:
+                    json_response[header] = value
+            json_response.cookies = response.cookies
             return json_response
         return response
 
