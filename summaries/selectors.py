@@ -10,9 +10,11 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import User
-from medications.models import Medication
+from medications.models import Frequency, Medication
 from medications.selectors import adherence_summary, medications_current
 from symptoms import selectors as symptoms
+from symptoms.insights import analysis
+from symptoms.insights.services import cached_insight, local_insight
 
 REPORT_SYMPTOM_LIMIT = 500
 
@@ -80,6 +82,34 @@ def patient_overview(*, patient: User) -> dict[str, Any]:
     }
 
 
+def _report_medications(patient: User) -> list[dict[str, Any]]:
+    labels = dict(Frequency.choices)
+    return [
+        {
+            "name": m.name,
+            "dosage": m.dosage,
+            "frequency": m.frequency,
+            "frequency_label": labels.get(m.frequency, m.frequency),
+            "reminder_times": m.reminder_times,
+            "start_date": m.start_date,
+            "end_date": m.end_date,
+            "notes": m.notes,
+        }
+        for m in current_medications(patient=patient)
+    ]
+
+
+def report_insight(*, patient: User, start: datetime.date, end: datetime.date, days: int) -> dict[str, Any]:
+    """The insight of the report's own window: the cached answer for exactly that window and the
+    current data (Gemini's or the built-in one) when there is one, else the built-in analysis of
+    the window, computed now (a fixed number of queries; nothing is stored, Gemini is not asked)."""
+    cached = cached_insight(patient=patient, days=days)
+    if cached is not None and cached.get("analyzed_period") == f"{start.isoformat()} to {end.isoformat()}":
+        return cached
+    payload, _ = local_insight(patient=patient, window=analysis.Window(start=start, end=end, days=days))
+    return payload
+
+
 def report_data(*, patient: User, days: int) -> dict[str, Any]:
     """Everything the PDF health report shows, as plain data."""
     start, end = patient.local_days(days)
@@ -89,13 +119,14 @@ def report_data(*, patient: User, days: int) -> dict[str, Any]:
         "start": start,
         "end": end,
         "days": days,
-        "medications": list(current_medications(patient=patient).values("name", "dosage", "frequency", "start_date")),
+        "medications": _report_medications(patient),
         "adherence": adherence_summary(patient=patient, days=days),
         "symptoms": symptoms.symptom_log(patient=patient, start=start, end=end, limit=REPORT_SYMPTOM_LIMIT),
         "symptom_total": sum(row["count"] for row in summary),
         "summary": summary,
         "daily_severity": symptoms.symptom_daily_severity(patient=patient, start=start, end=end),
         "mood": symptoms.mood_stats(patient=patient, start=start, end=end),
+        "insight": report_insight(patient=patient, start=start, end=end, days=days),
     }
 
 

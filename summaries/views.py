@@ -21,7 +21,6 @@ from accounts.readcache import cached_patient_read
 from core.params import PATIENT_REQUIRED_DOC, PatientQuerySerializer, WindowDaysQuery, validate_query
 from summaries import reports, selectors
 from summaries.serializers import DashboardSerializer, PatientOverviewSerializer
-from symptoms.insights.services import latest_insight
 
 _BAD_QUERY = OpenApiResponse(description="A malformed query parameter, or a doctor without ?patient=.")
 _NOT_FOUND = OpenApiResponse(description="Not found (or not yours / not your patient's).")
@@ -56,8 +55,9 @@ class ReportExportView(DoctorReadAuditMixin, APIView):
 
     @extend_schema(
         summary="Download a PDF health report",
-        description="Patient, period, current medications, adherence, symptom log, severity chart, mood "
-        "summary and disclaimer. " + PATIENT_REQUIRED_DOC,
+        description="Patient, period, current medications with their schedules and notes, adherence, "
+        "symptom log, severity chart, mood summary, the insight of the same window and a disclaimer; "
+        "every script (Latin, Cyrillic, Greek, Devanagari, Arabic, CJK) with embedded fonts. " + PATIENT_REQUIRED_DOC,
         parameters=[WindowDaysQuery, PatientQuerySerializer],
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF file."),
@@ -69,7 +69,7 @@ class ReportExportView(DoctorReadAuditMixin, APIView):
         days = validate_query(WindowDaysQuery, request)["days"]
         patient = subject.require(request)
         data = selectors.report_data(patient=patient, days=days)
-        pdf = reports.build_health_report(data=data, insight=latest_insight(patient))
+        pdf = reports.build_health_report(data=data)
         response = HttpResponse(pdf, content_type="application/pdf")
         filename = f"meditrack-report-{data['start'].isoformat()}-to-{data['end'].isoformat()}.pdf"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

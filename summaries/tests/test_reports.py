@@ -59,7 +59,7 @@ def test_report_downloads_and_reads(tricky_patient):
     assert "Average mood: 2.0/5" in text
     assert "Symptom severity over time" in text
     assert "not medical advice" in text
-    assert "Latest AI insight" not in text
+    assert "Insight for this period" in text
 
 
 def test_report_has_a_drawn_chart(tricky_patient):
@@ -79,18 +79,21 @@ def test_report_with_no_data_still_renders(patient_client):
     assert "n/a" in text
 
 
-def test_report_renders_an_insight_when_given(tricky_patient):
+def test_report_renders_its_insight_without_internal_words(tricky_patient):
     data = selectors.report_data(patient=tricky_patient, days=7)
-    insight = {
+    data["insight"] = {
         "insight": "Headaches & <fatigue> rose midweek.",
         "analyzed_period": "2026-03-01 to 2026-03-07",
         "source": "local",
+        "recommendations": ["Keep logging & <resting>."],
     }
-    text = pdf_text(reports.build_health_report(data=data, insight=insight))
-    assert "Latest AI insight" in text
+    text = pdf_text(reports.build_health_report(data=data))
+    assert "Insight for this period" in text
     assert "Headaches & <fatigue> rose midweek." in text
+    assert "Keep logging & <resting>." in text
     assert "2026-03-01 to 2026-03-07" in text
-    assert "Source: local" in text
+    assert "built-in statistical analysis" in text
+    assert "Source" not in text and "local" not in text
 
 
 @pytest.mark.parametrize("days", ["abc", "-1", "0", "366", str(10**9)])
@@ -144,11 +147,29 @@ def test_report_query_count_does_not_grow(patient, patient_client):
     assert count() == first
 
 
-def test_report_includes_the_latest_insight_from_the_api(patient):
+def test_report_insight_is_the_reports_own_window_not_a_cached_7_day_one(patient):
+    SymptomFactory(
+        patient=patient, name="Migraine", severity=8, date=patient.local_today() - datetime.timedelta(days=20)
+    )
+    SymptomFactory(patient=patient, name="Migraine", severity=7)
+    client = client_for(patient)
+    week = client.get("/api/symptoms/ai_insights/?days=7").json()
+    assert week["symptom_count"] == 1
+    text = pdf_text(client.get(URL, {"days": 30}).content)
+    start, end = patient.local_days(30)
+    assert f"Period analysed: {start.isoformat()} to {end.isoformat()}" in text
+    assert week["analyzed_period"] not in text
+    assert "Over the last 30 days you logged 2 symptoms" in text
+
+
+def test_report_uses_a_cached_insight_of_the_same_window(patient):
     SymptomFactory(patient=patient, name="Migraine", severity=8)
     client = client_for(patient)
-    insight = client.get("/api/symptoms/ai_insights/?days=7").json()
-    assert insight["source"] == "local"
-    text = pdf_text(client.get(URL, {"days": 7}).content)
-    assert "Latest AI insight" in text
-    assert f"Period analysed: {insight['analyzed_period']}" in text
+    client.get("/api/symptoms/ai_insights/?days=7")
+    cached = selectors.cached_insight(patient=patient, days=7)
+    cached["insight"] = "The cached answer for these 7 days."
+    from symptoms.insights import cache as insight_cache
+    from symptoms.insights.services import insight_key
+
+    insight_cache.store().set(insight_key(patient=patient, days=7), cached)
+    assert "The cached answer for these 7 days." in pdf_text(client.get(URL, {"days": 7}).content)
