@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views import View
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny
@@ -10,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsPatient
+from core.middleware import allow_html
 from core.params import ID_PATH_REGEX
 from notifications import services, webpush
 from notifications.models import PushSubscription
@@ -76,3 +84,40 @@ class VapidPublicKeyView(APIView):
     @extend_schema(responses={200: VapidPublicKeySerializer})
     def get(self, request: Request) -> Response:
         return Response({"public_key": webpush.vapid_keys().public_key})
+
+
+# --- The demo page (plain HTML, outside the API schema) --------------------------------------------
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_ASSETS = {"demo.js": "text/javascript", "sw.js": "text/javascript", "demo.css": "text/css"}
+
+
+def _websocket_origin(request: HttpRequest) -> str:
+    if settings.WEBSOCKET_URL:
+        parts = urlsplit(settings.WEBSOCKET_URL)
+        return f"{parts.scheme}://{parts.netloc}"
+    return f"{'wss' if request.is_secure() else 'ws'}://{request.get_host()}"
+
+
+class DemoPageView(View):
+    """Log in, subscribe this browser to push, and watch live events: how a newcomer tries push
+    with `make run`. Static HTML; everything it does goes through the public API."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        response = render(request, "notifications/demo.html", {"websocket_url": settings.WEBSOCKET_URL})
+        response._csp_update = {"connect-src": [_websocket_origin(request)]}  # django-csp, this response only
+        return allow_html(response)
+
+
+class DemoAssetView(View):
+    """The demo's script, style and service worker (the worker's scope is the demo page)."""
+
+    http_method_names = ["get"]
+    name = ""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        response = HttpResponse((DEMO_DIR / self.name).read_bytes(), content_type=DEMO_ASSETS[self.name])
+        response["Cache-Control"] = "no-cache"
+        return response

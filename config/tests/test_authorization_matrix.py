@@ -132,6 +132,11 @@ MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
     "/api/notifications/push-subscriptions/": {"get": (PATIENTS_ONLY, ""), "post": (PATIENTS_ONLY, "")},
     "/api/notifications/push-subscriptions/{pk}/": {"delete": (PATIENT_OBJECT, "")},
     "/api/notifications/vapid-public-key/": {"get": (PUBLIC, "")},
+    # The demo page and its static script, style and service worker.
+    "/api/notifications/demo/": {"get": (PUBLIC, "")},
+    "/api/notifications/demo/demo.js": {"get": (PUBLIC, "")},
+    "/api/notifications/demo/demo.css": {"get": (PUBLIC, "")},
+    "/api/notifications/demo/sw.js": {"get": (PUBLIC, "")},
 }
 
 # Which of the owner's objects a {pk} in a route stands for.
