@@ -145,7 +145,7 @@ class PrivateRedis:
                 "warning",
             ]
         )
-        if not wait_for(lambda: port_open(self.port), timeout=10):
+        if not wait_for(lambda: port_open(self.port), timeout=60):
             raise RuntimeError(f"private redis did not start: {self.stop()}")
 
     def kill(self) -> None:
@@ -260,9 +260,14 @@ class Gunicorn:
             except OSError:
                 return False
 
-        wait_for(ready, timeout=30, interval=0.2)
+        wait_for(ready, timeout=120, interval=0.2)
         if self.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {self.stop()}")
+
+    def output(self) -> str:
+        """Everything the server has logged so far, read without moving the child's file offset."""
+        log = self.process.log_file
+        return os.pread(log.fileno(), os.fstat(log.fileno()).st_size, 0).decode(errors="replace")
 
     def stop(self) -> str:
         output = stop_process(self.process)

@@ -2,8 +2,8 @@
 
 The real SDK is pointed at it through ``GEMINI_BASE_URL``. ``mode`` picks the behaviour:
 ``ok`` (a valid structured answer), ``malformed`` (a valid envelope whose text is not JSON),
-``wrong_shape`` (JSON of the wrong shape), ``429``, ``500`` and ``slow`` (answers after
-``delay`` seconds). Every request body is recorded so tests can inspect what was sent.
+``wrong_shape`` (JSON of the wrong shape), ``429``, ``500``, ``slow`` (answers after
+``delay`` seconds) and ``hold`` (answers once the test sets ``release``). Every request body is recorded so tests can inspect what was sent.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ class FakeGemini:
     def __init__(self) -> None:
         self.mode = "ok"
         self.delay = 3.0
+        # ``hold``: the answer waits until the test sets ``release`` (or ``hold_seconds`` pass),
+        # so a test can tell "gave up at its own deadline" from "the answer came" without a clock.
+        self.release = threading.Event()
+        self.hold_seconds = 30.0
         self.answer: dict = dict(OK_ANSWER)
         self.requests: list[dict] = []
         self.paths: list[str] = []
@@ -62,6 +66,8 @@ class FakeGemini:
                     return self._send(500, {"error": {"code": 500, "message": "Internal", "status": "INTERNAL"}})
                 if mode == "slow":
                     time.sleep(fake.delay)
+                if mode == "hold":
+                    fake.release.wait(timeout=fake.hold_seconds)
                 if mode == "malformed":
                     text = '{"summary": "unterminated'
                 elif mode == "wrong_shape":
@@ -95,6 +101,7 @@ class FakeGemini:
         return self
 
     def stop(self) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 

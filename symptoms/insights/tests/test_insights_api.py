@@ -248,40 +248,66 @@ def test_gemini_never_receives_identifiers(fake_gemini, inline_worker):
         assert identifier not in sent, identifier
 
 
+@pytest.fixture
+def waits(monkeypatch):
+    """Every wait of a request for Gemini: how it ended (the answer, a failure mark or the
+    deadline) and how many polls it slept. The mechanism, not the clock."""
+    ended = []
+    real = services._wait_for_gemini
+
+    def recorded(key, deadline):
+        found = real(key, deadline)
+        ended.append(
+            {
+                "found": found is not None,
+                "failed": services.insight_cache.has_failed(key),
+                "deadline_passed": time.monotonic() >= deadline,
+            }
+        )
+        return found
+
+    monkeypatch.setattr(services, "_wait_for_gemini", recorded)
+    return ended
+
+
 @pytest.mark.parametrize("mode", ["malformed", "wrong_shape", "429", "500"])
-def test_gemini_failures_degrade_to_local_quickly(patient, patient_client, fake_gemini, inline_worker, mode):
+def test_gemini_failures_degrade_to_local_quickly(
+    patient, patient_client, fake_gemini, inline_worker, mode, settings, monkeypatch
+):
+    settings.INSIGHTS_WAIT_SECONDS = 20  # the whole budget: waiting it out would be the bug
     fake_gemini.mode = mode
     _log(patient, 0, severity=5)
-    started = time.monotonic()
+    sleeps = []
+    clock = type("Clock", (), {"monotonic": staticmethod(time.monotonic), "sleep": staticmethod(sleeps.append)})
+    monkeypatch.setattr(services, "time", clock)
 
     response = patient_client.get(URL)
 
     assert response.status_code == 200
     body = response.json()
     assert (body["source"], body["cached"], body["symptom_count"]) == ("local", False, 1)
-    assert time.monotonic() - started < 2  # the failure is noticed at once, no waiting out the budget
+    assert sleeps == []  # the failure mark ended the wait at its first look, no polling the budget
     assert patient_client.get(URL).json()["cached"] is True  # kept briefly, no second call
     assert len(fake_gemini.requests) == 1
 
 
 def test_slow_gemini_answers_local_within_the_budget_and_the_late_answer_replaces_it(
-    patient, patient_client, fake_gemini, broker_down, settings
+    patient, patient_client, fake_gemini, broker_down, settings, waits
 ):
     # The broker is down, so Gemini is called from a thread of this process, with the same budget.
     settings.INSIGHTS_WAIT_SECONDS = 0.5
-    settings.GEMINI_TIMEOUT_SECONDS = 5
-    fake_gemini.mode = "slow"
-    fake_gemini.delay = 1.5
+    settings.GEMINI_TIMEOUT_SECONDS = 60
+    fake_gemini.mode = "hold"  # Gemini answers only when the test says so
     _log(patient, 0, severity=5)
-    started = time.monotonic()
 
     body = patient_client.get(URL).json()
 
-    assert time.monotonic() - started < 1.5
+    # Gemini had not answered, so only the request's own deadline can have ended its wait.
+    assert waits == [{"found": False, "failed": False, "deadline_passed": True}]
     assert (body["source"], body["cached"]) == ("local", False)
     assert patient_client.get(URL).json()["source"] == "local"
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+    fake_gemini.release.set()
+    for _ in range(600):  # bounded: only a broken build polls this long
         later = patient_client.get(URL).json()
         if later["source"] == "gemini":
             break
@@ -290,14 +316,16 @@ def test_slow_gemini_answers_local_within_the_budget_and_the_late_answer_replace
     assert len(fake_gemini.requests) == 1
 
 
-def test_gemini_timeout_with_broker_down_is_local(patient, patient_client, fake_gemini, broker_down, settings):
+def test_gemini_timeout_with_broker_down_is_local(patient, patient_client, fake_gemini, broker_down, settings, waits):
+    settings.INSIGHTS_WAIT_SECONDS = 20  # far beyond Gemini's own timeout
     settings.GEMINI_TIMEOUT_SECONDS = 0.5
-    fake_gemini.mode = "slow"
+    fake_gemini.mode = "hold"  # never answers within the test
     _log(patient, 0, severity=5)
-    started = time.monotonic()
     body = patient_client.get(URL).json()
     assert body["source"] == "local"
-    assert time.monotonic() - started < 2
+    # The in-process call timed out and marked the failure, which ended the wait long before
+    # its 20 s budget (a very generous margin over the 0.5 s timeout).
+    assert waits == [{"found": False, "failed": True, "deadline_passed": False}]
 
 
 def test_queued_task_without_a_worker_answers_local_then_the_worker_result_is_served(

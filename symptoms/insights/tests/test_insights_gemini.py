@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -51,13 +50,12 @@ def test_rate_limit_and_server_error_are_transient_and_not_retried_by_the_sdk(fa
 
 
 def test_slow_answer_times_out_within_the_configured_timeout(fake_gemini, settings):
-    fake_gemini.mode = "slow"
-    fake_gemini.delay = 3
+    # The fake holds its (valid) answer until the test ends: only the client's timeout can make
+    # this call fail, so the failure itself shows the timeout is applied.
+    fake_gemini.mode = "hold"
     settings.GEMINI_TIMEOUT_SECONDS = 0.5
-    started = time.monotonic()
     with pytest.raises(gemini.GeminiUnavailable):
         _generate()
-    assert time.monotonic() - started < 2
     assert len(fake_gemini.requests) == 1
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -40,11 +39,10 @@ def worker(fake_gemini, settings):
 def test_a_real_worker_answers_with_gemini_within_the_budget(patient, fake_gemini, worker, settings, caplog):
     settings.INSIGHTS_WAIT_SECONDS = 18
     SymptomFactory(patient=patient, name="Headache", severity=6)
-    started = time.monotonic()
 
     body = client_for(patient).get(URL).json()
 
-    assert time.monotonic() - started < 20
+    # "gemini" (not the built-in fallback) means the worker answered within the request's budget.
     assert worker.poll() is None, stop_process(worker)
     assert (body["source"], body["cached"]) == ("gemini", False)
     assert len(fake_gemini.requests) == 1
