@@ -27,7 +27,7 @@ include .env
 export
 endif
 
-.PHONY: help install run web worker beat migrate superuser test lint format check schema clean bench bench-api bench-reminders
+.PHONY: help install run web worker beat migrate superuser test lint format check schema clean bench bench-api bench-reminders bench-export
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -80,6 +80,12 @@ bench-reminders: $(STAMP) ## Benchmark the reminder sweep on local PostgreSQL (1
 	@createdb -h 127.0.0.1 -U postgres $(BENCH_REMINDERS_DB) 2>/dev/null || true
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_REMINDERS_DB) LOG_LEVEL=WARNING $(CHECK_ENV) $(PY) bench/bench_reminders.py
 
+BENCH_EXPORT_DB ?= meditrack_bench_export
+bench-export: $(STAMP) ## Benchmark the exports (JSON, CSV, FHIR) of a patient with 5 years of data (< 5 s each; own DB $(BENCH_EXPORT_DB))
+	@createdb -h 127.0.0.1 -U postgres $(BENCH_EXPORT_DB) 2>/dev/null || true
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_EXPORT_DB) REDIS_URL= LOG_LEVEL=WARNING ALLOWED_HOSTS=testserver \
+		$(CHECK_ENV) $(PY) bench/bench_export.py
+
 # Benchmark: its own PostgreSQL database and Redis DB number, production settings (DEBUG off, no Gemini).
 BENCH_PGHOST ?= 127.0.0.1
 BENCH_PGPORT ?= 5432
@@ -94,7 +100,7 @@ BENCH_ENV := BENCH_PGHOST=$(BENCH_PGHOST) BENCH_PGPORT=$(BENCH_PGPORT) BENCH_PGU
 	ALLOWED_HOSTS=127.0.0.1,localhost GEMINI_API_KEY= LOG_LEVEL=WARNING MEDITRACK_VAR_DIR=var/bench \
 	EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend
 
-bench: bench-reminders bench-api ## All benchmarks: the reminder sweep, then the read endpoints; fails when a target is missed
+bench: bench-reminders bench-api bench-export ## All benchmarks: the reminder sweep, the read endpoints, the exports; fails when a target is missed
 
 bench-api: $(STAMP) ## Load-test the read endpoints (gunicorn + PostgreSQL + Redis, wrk)
 	@$(BENCH_ENV) bench/api_prepare.sh

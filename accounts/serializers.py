@@ -129,7 +129,7 @@ class AccountDeleteSerializer(StrictJSONTypesMixin, serializers.Serializer):
     )
 
 
-class AccessLogSerializer(serializers.ModelSerializer):
+class AccessLogSerializer(LeanReadMixin, serializers.ModelSerializer):
     class Meta:
         model = DataAccessLog
         fields = ("doctor_id", "doctor_name", "resource", "accessed_at")

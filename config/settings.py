@@ -172,7 +172,7 @@ READ_CACHE_SECONDS = env_int("READ_CACHE_SECONDS", 300, minimum=0)
 # Seconds an authenticated user stays cached (dropped at once on any write to the user).
 AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 60, minimum=0)
 
-# Per-client-IP rate limits (django-ratelimit syntax: N/s, N/m, N/h, N/d).
+# Rate limits per client IP (per user for exports); django-ratelimit syntax: N/s, N/m, N/h, N/d.
 RATE_LIMITS = {
     "register": env_str("RATELIMIT_REGISTER", "5/h"),
     "login": env_str("RATELIMIT_LOGIN", "10/h"),
@@ -180,6 +180,7 @@ RATE_LIMITS = {
     # spam an address, whoever asks).
     "caregiver_invite": env_str("RATELIMIT_CAREGIVER_INVITE", "10/d"),
     "caregiver_invite_address": env_str("RATELIMIT_CAREGIVER_INVITE_ADDRESS", "3/d"),
+    "export": env_str("RATELIMIT_EXPORT", "10/h"),  # per user: an export reads every row
 }
 RATELIMIT_USE_CACHE = "default"
 # How many reverse proxies in front of the app append to X-Forwarded-For. 0: trust only the

@@ -12,6 +12,8 @@ urlpatterns = [
     # The doctor's patient overview reads every app, so it lives in summaries (accounts must not
     # import them); it must come before the accounts include.
     path("api/auth/patients/<int:pk>/", include(summaries_urls.overview_urlpatterns)),
+    # The export reads every app, so it lives in summaries; before the accounts include too.
+    path("api/auth/export/", include(summaries_urls.export_urlpatterns)),
     path("api/auth/", include("accounts.urls")),
     # Before any `api/symptoms/` include, so the router never shadows it.
     path("api/symptoms/ai_insights/", InsightsView.as_view(), name="symptoms-ai-insights"),

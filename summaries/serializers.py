@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.serializers import PatientSerializer
+from core.params import PatientQuerySerializer
 from medications.serializers import AdherenceSerializer, MedicationSerializer
 from symptoms.serializers import ChartSerializer, MoodSerializer, SymptomSerializer
 
@@ -27,3 +28,11 @@ class PatientOverviewSerializer(serializers.Serializer):
     recent_symptoms = SymptomSerializer(many=True, help_text="The last 20.")
     recent_moods = MoodSerializer(many=True, help_text="The last 30.")
     adherence = AdherenceSerializer(help_text="The last 30 days.")
+
+
+class ExportQuerySerializer(PatientQuerySerializer):
+    format = serializers.ChoiceField(
+        choices=[("json", "JSON document"), ("csv", "ZIP of CSV files"), ("fhir", "FHIR R4 Bundle")],
+        default="json",
+        help_text="json (default), csv (a ZIP with one CSV per kind) or fhir (a FHIR R4 Bundle). Doctors: fhir only.",
+    )

@@ -6,9 +6,11 @@ or the overview's URL id).
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,8 +21,10 @@ from accounts.models import AccessResource
 from accounts.permissions import IsVerifiedDoctor, PatientWritesDoctorReads
 from accounts.readcache import cached_patient_read
 from core.params import PATIENT_REQUIRED_DOC, PatientQuerySerializer, WindowDaysQuery, validate_query
+from core.ratelimit import enforce_rate_limit
 from summaries import reports, selectors
-from summaries.serializers import DashboardSerializer, PatientOverviewSerializer
+from summaries.export import document, fhir, spreadsheet
+from summaries.serializers import DashboardSerializer, ExportQuerySerializer, PatientOverviewSerializer
 
 _BAD_QUERY = OpenApiResponse(description="A malformed query parameter, or a doctor without ?patient=.")
 _NOT_FOUND = OpenApiResponse(description="Not found (or not yours / not your patient's).")
@@ -94,3 +98,60 @@ class PatientOverviewView(DoctorReadAuditMixin, APIView):
     def get(self, request: Request, pk: int) -> Response:
         patient = subject.require(request, patient_id=pk)
         return Response(PatientOverviewSerializer(selectors.patient_overview(patient=patient)).data)
+
+
+_EXPORTS = {
+    "json": (document.stream, "application/json", "json"),
+    "csv": (spreadsheet.stream, "application/zip", "zip"),
+    "fhir": (fhir.stream, "application/fhir+json", "fhir.json"),
+}
+DOCTORS_FHIR_ONLY = "Doctors may export an assigned patient's FHIR bundle only (?format=fhir&patient=<id>)."
+
+
+@extend_schema(tags=["auth"])
+class ExportView(DoctorReadAuditMixin, APIView):
+    permission_classes = [IsAuthenticated]
+    audit_resource = AccessResource.EXPORT
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # ?format= names the export, not a renderer; errors are JSON whatever the client accepts.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        summary="Download everything about me: JSON, a ZIP of CSV files, or a FHIR R4 bundle",
+        description=(
+            "JSON: `{format, version, exported_at, profile, medications, reminders, symptoms, moods, "
+            "caregivers, access_log, latest_insight}`, every list oldest first in the API's own shapes. "
+            "`?format=csv`: a ZIP of UTF-8 CSV files with a header row (profile, medications, "
+            "reminders, symptoms, moods, caregivers, access_log, latest_insight); a cell starting with `=`, `+`, "
+            "`-`, `@`, a tab or a carriage return is prefixed with `'` so spreadsheets never run it. "
+            "`?format=fhir`: a FHIR R4 `Bundle` of type `collection` (Patient, one MedicationStatement "
+            "per medication with the regimen as `dosage.timing`, a MedicationAdministration per taken "
+            "dose, an Observation per symptom and per mood), validated with `fhir.resources`. "
+            "Streamed. Rate-limited per user (`RATELIMIT_EXPORT`, default 10/h). Doctors: the FHIR "
+            "bundle of an assigned patient with `?format=fhir&patient=<id>`, recorded in the "
+            "patient's access log as `export`."
+        ),
+        parameters=[ExportQuerySerializer],
+        responses={
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="The JSON document."),
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The ZIP of CSV files."),
+            (200, "application/fhir+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="The FHIR bundle."),
+            400: _BAD_QUERY,
+            403: OpenApiResponse(description="Doctors: a format other than fhir, or an unverified account."),
+            404: _NOT_FOUND,
+            429: OpenApiResponse(description="Too many exports; see Retry-After."),
+        },
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        chosen = validate_query(ExportQuerySerializer, request)["format"]
+        if request.user.is_doctor and chosen != "fhir":
+            raise PermissionDenied(DOCTORS_FHIR_ONLY)
+        patient = subject.require(request)
+        enforce_rate_limit(request, group="export", value=f"user:{request.user.pk}")
+        write, content_type, extension = _EXPORTS[chosen]
+        response = StreamingHttpResponse(write(patient), content_type=content_type)
+        filename = f"meditrack-export-{patient.pk}-{patient.local_today().isoformat()}.{extension}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        return response

@@ -85,6 +85,7 @@ MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
     "/api/auth/patients/{pk}/": {"get": (OVERVIEW, "")},
     "/api/auth/doctors/": {"get": (PATIENTS_ONLY, "")},
     "/api/auth/access-log/": {"get": (PATIENTS_ONLY, "")},
+    "/api/auth/export/": {"get": (SUBJECT_READ, "?format=fhir&patient={owner}")},
     "/api/auth/assign-doctor/": {"put": (PATIENTS_ONLY, ""), "patch": (PATIENTS_ONLY, "")},
     "/api/auth/caregivers/": {"get": (PATIENTS_ONLY, ""), "post": (PATIENTS_ONLY, "")},
     "/api/auth/caregivers/{pk}/": {"delete": (PATIENT_OBJECT, "")},

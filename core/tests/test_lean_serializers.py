@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIRequestFactory
 
-from accounts.serializers import ProfileSerializer
+from accounts.models import DataAccessLog
+from accounts.serializers import AccessLogSerializer, ProfileSerializer
 from accounts.tests.factories import DoctorFactory, PatientFactory
 from core.renderers import JSONRenderer
 from medications.models import Frequency
@@ -64,3 +65,12 @@ def test_symptoms_and_moods():
     symptoms = [SymptomFactory(patient=patient, related_medications=medications), SymptomFactory(patient=patient)]
     assert_same(SymptomSerializer, symptoms)
     assert_same(MoodSerializer, [MoodFactory(patient=patient, mood=5, notes="good day")])
+
+
+def test_access_log():
+    patient, doctor = PatientFactory(), DoctorFactory()
+    rows = [
+        DataAccessLog.objects.create(doctor=doctor, doctor_name="Dr & Co", patient=patient, resource="export"),
+        DataAccessLog.objects.create(doctor=None, doctor_name="Gone", patient=patient, resource="symptoms"),
+    ]
+    assert_same(AccessLogSerializer, rows)
