@@ -111,6 +111,12 @@ class Reminder(models.Model):
     # caregiver, or the doctor with ``notify_doctor_on_missed``); a sweep claims the flagged rows
     # (conditional UPDATE alert_due → false, writing its token) and reports them once.
     alert_due = models.BooleanField(default=False, editable=False)
+    # Snooze: one more email at ``snoozed_until`` while the dose is still ``sent``. The sweep claims
+    # it with a conditional UPDATE that sets ``snooze_sent_at`` (and its token in ``nudge_claim``);
+    # snoozing again moves ``snoozed_until`` past ``snooze_sent_at``, which makes it due again.
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    snooze_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    nudge_claim = models.UUIDField(null=True, blank=True, editable=False)
     alert_claim = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = PatientScopedQuerySet.as_manager()
@@ -130,6 +136,11 @@ class Reminder(models.Model):
             models.Index(fields=["patient", "-scheduled_for", "-id"], name="reminder_patient_time_idx"),
             models.Index(fields=["claim"], name="reminder_claim_idx", condition=Q(claim__isnull=False)),
             models.Index(fields=["patient"], name="reminder_alert_due_idx", condition=Q(alert_due=True)),
+            models.Index(
+                fields=["snoozed_until"],
+                name="reminder_snoozed_idx",
+                condition=Q(status="sent", snoozed_until__isnull=False),
+            ),
             models.Index(
                 fields=["alert_claim"], name="reminder_alert_claim_idx", condition=Q(alert_claim__isnull=False)
             ),

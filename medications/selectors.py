@@ -149,6 +149,7 @@ REMINDER_ROW_FIELDS = (
     "status",
     "sent_at",
     "responded_at",
+    "snoozed_until",
 )
 
 
@@ -156,7 +157,15 @@ def reminder_rows(queryset: QuerySet[Reminder]) -> list[dict]:
     """Dose history in the API's shape as plain values (one query, no model instances); the same
     JSON as ``ReminderSerializer`` (``medications/tests/test_rows.py``)."""
     values = queryset.values_list(
-        "id", "medication_id", "medication_name", "kind", "scheduled_for", "status", "sent_at", "responded_at"
+        "id",
+        "medication_id",
+        "medication_name",
+        "kind",
+        "scheduled_for",
+        "status",
+        "sent_at",
+        "responded_at",
+        "snoozed_until",
     )
     return [dict(zip(REMINDER_ROW_FIELDS, row, strict=True)) for row in values]
 

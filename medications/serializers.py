@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from core.serializers import LeanReadMixin, StrictJSONTypesMixin
 from medications.models import Medication, Reminder, ReminderStatus
+from medications.services.doses import SNOOZE_MINUTES
 
 HHMM_HELP = 'Local "HH:MM" times (1–12, distinct) for the custom frequency; empty or null otherwise.'
 
@@ -73,8 +74,30 @@ class ReminderSerializer(LeanReadMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Reminder
-        fields = ("id", "medication", "medication_name", "kind", "scheduled_for", "status", "sent_at", "responded_at")
+        fields = (
+            "id",
+            "medication",
+            "medication_name",
+            "kind",
+            "scheduled_for",
+            "status",
+            "sent_at",
+            "responded_at",
+            "snoozed_until",
+        )
         read_only_fields = fields
+        extra_kwargs = {
+            "snoozed_until": {"help_text": "When a snoozed reminder is emailed again (if still unanswered); else null."}
+        }
+
+
+class SnoozeSerializer(StrictJSONTypesMixin, serializers.Serializer):
+    minutes = serializers.IntegerField(
+        min_value=SNOOZE_MINUTES[0],
+        max_value=SNOOZE_MINUTES[1],
+        default=15,
+        help_text="Email the reminder again this many minutes from now, if still unanswered.",
+    )
 
 
 class DoseLogSerializer(StrictJSONTypesMixin, serializers.Serializer):

@@ -11,5 +11,6 @@ router.register("", views.MedicationViewSet, basename="medication")
 
 urlpatterns = [
     path("reminders/confirm/<str:token>/", views.ReminderConfirmView.as_view(), name="reminder-confirm"),
+    path("reminders/snooze/<str:token>/", views.ReminderSnoozeView.as_view(), name="reminder-snooze"),
     *router.urls,
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -20,7 +21,13 @@ from core.viewsets import FilterListsOnlyMixin
 from medications import selectors, services
 from medications.filters import MedicationFilter, ReminderFilter
 from medications.models import Medication, Reminder, ReminderStatus
-from medications.serializers import AdherenceSerializer, DoseLogSerializer, MedicationSerializer, ReminderSerializer
+from medications.serializers import (
+    AdherenceSerializer,
+    DoseLogSerializer,
+    MedicationSerializer,
+    ReminderSerializer,
+    SnoozeSerializer,
+)
 
 PATIENT_PARAM = OpenApiParameter(
     "patient", int, description="Doctors: narrow to one assigned patient (an unassigned id is a 404)."
@@ -218,6 +225,24 @@ class ReminderViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, mixins.ListMod
     def skipped(self, request: Request, pk: str | None = None) -> Response:
         return self._answer(ReminderStatus.SKIPPED)
 
+    @extend_schema(
+        summary="Snooze a sent, unanswered reminder: one more email in N minutes (5–240, default 15)",
+        description=(
+            "Only a `sent` dose; the snooze time must come before the dose counts as missed (4 hours "
+            "after its time). Snoozing again moves the time. `snoozed_until` shows it."
+        ),
+        request=SnoozeSerializer,
+        responses={200: ReminderSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+        filters=False,
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def snooze(self, request: Request, pk: str | None = None) -> Response:
+        reminder = self.get_object()
+        serializer = SnoozeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reminder = services.reminder_snooze(reminder=reminder, minutes=serializer.validated_data["minutes"])
+        return Response(self.get_serializer(reminder).data)
+
 
 class ReminderLinkView(SignedLinkView):
     """An emailed link about one dose: the page names the medication and its local time. Every
@@ -272,3 +297,29 @@ class ReminderConfirmView(ReminderLinkView):
 
     def act(self, reminder: Reminder) -> Reminder:
         return services.reminder_answer(reminder=reminder, status=ReminderStatus.TAKEN)
+
+
+class ReminderSnoozeView(ReminderLinkView):
+    """The emailed "Snooze 15 min" link: only the POST snoozes."""
+
+    signer = services.SNOOZE_LINK
+    button = f"Snooze {services.SNOOZE_LINK_MINUTES} minutes"
+    done_title = "Snoozed. You will get one more email in 15 minutes if the dose is still unanswered."
+
+    def is_done(self, reminder: Reminder) -> bool:
+        """A snooze still waiting for its email (a second press would only move it)."""
+        until = reminder.snoozed_until
+        return (
+            until is not None
+            and until > timezone.now()
+            and (reminder.snooze_sent_at is None or reminder.snooze_sent_at < until)
+        )
+
+    def already_text(self, reminder: Reminder) -> str:
+        return f"Already snoozed until {self._local(reminder, reminder.snoozed_until)[-5:]}. Nothing changed."
+
+    def refusal(self, reminder: Reminder) -> str | None:
+        return services.snooze_refusal(reminder=reminder, minutes=services.SNOOZE_LINK_MINUTES)
+
+    def act(self, reminder: Reminder) -> Reminder:
+        return services.reminder_snooze(reminder=reminder, minutes=services.SNOOZE_LINK_MINUTES)

@@ -49,6 +49,7 @@ def dose_event(reminder_id: int) -> DoseEvent | None:
         "status": reminder.status,
         "sent_at": _iso(reminder.sent_at),
         "responded_at": _iso(reminder.responded_at),
+        "snoozed_until": _iso(reminder.snoozed_until),
     }
     local = reminder.scheduled_for.astimezone(patient.tzinfo)
     visible_doctor = (

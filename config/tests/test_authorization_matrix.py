@@ -128,6 +128,7 @@ MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
     "/api/medications/reminders/": {"get": (HEALTH_LIST, "")},
     "/api/medications/reminders/{pk}/taken/": {"post": (HEALTH_OBJECT_WRITE, "")},
     "/api/medications/reminders/{pk}/skipped/": {"post": (HEALTH_OBJECT_WRITE, "")},
+    "/api/medications/reminders/{pk}/snooze/": {"post": (HEALTH_OBJECT_WRITE, "")},
     # The emailed link: the signed token is the credential (a bad one is a 400 page for anyone).
     "/api/medications/reminders/confirm/{token}/": {"get": (PUBLIC, ""), "post": (PUBLIC, "")},
     "/api/notifications/push-subscriptions/": {"get": (PATIENTS_ONLY, ""), "post": (PATIENTS_ONLY, "")},
@@ -138,6 +139,7 @@ MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
     "/api/notifications/demo/demo.js": {"get": (PUBLIC, "")},
     "/api/notifications/demo/demo.css": {"get": (PUBLIC, "")},
     "/api/notifications/demo/sw.js": {"get": (PUBLIC, "")},
+    "/api/medications/reminders/snooze/{token}/": {"get": (PUBLIC, ""), "post": (PUBLIC, "")},
 }
 
 # Which of the owner's objects a {pk} in a route stands for.

@@ -2,10 +2,14 @@
 
 from medications.services.doses import (
     CONFIRM_LINK,
+    SNOOZE_LINK,
+    SNOOZE_LINK_MINUTES,
     answer_refusal,
     confirm_token,
     dose_log,
     reminder_answer,
+    reminder_snooze,
+    snooze_refusal,
 )
 from medications.services.medications import (
     compute_next_dose,
@@ -18,6 +22,8 @@ from medications.services.sweep import SweepResult, reminder_retry_delivery, swe
 
 __all__ = [
     "CONFIRM_LINK",
+    "SNOOZE_LINK",
+    "SNOOZE_LINK_MINUTES",
     "SweepResult",
     "answer_refusal",
     "compute_next_dose",
@@ -29,5 +35,7 @@ __all__ = [
     "medications_reschedule_for_patient",
     "reminder_answer",
     "reminder_retry_delivery",
+    "reminder_snooze",
+    "snooze_refusal",
     "sweep",
 ]

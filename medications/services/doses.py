@@ -1,5 +1,5 @@
-"""Write use cases for doses: answering a reminder, logging an unscheduled dose, the signed
-confirmation link."""
+"""Write use cases for doses: answering a reminder, snoozing it, logging an unscheduled dose,
+the signed confirm and snooze links."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ from medications.models import Medication, Reminder, ReminderKind, ReminderStatu
 
 # The emailed "I took it" link (see core.links: a GET page whose button POSTs).
 CONFIRM_LINK = LinkSigner(salt="medications.reminder-confirm", max_age=datetime.timedelta(hours=24), key="r")
+# The emailed "Snooze 15 min" link (the same machinery; the API takes 5–240 minutes).
+SNOOZE_LINK = LinkSigner(salt="medications.reminder-snooze", max_age=datetime.timedelta(hours=24), key="r")
+SNOOZE_LINK_MINUTES = 15
+SNOOZE_MINUTES = (5, 240)
+ANSWER_WINDOW = datetime.timedelta(hours=4)  # unanswered this long after its time: missed
 ANSWERS = (ReminderStatus.TAKEN, ReminderStatus.SKIPPED)
 # A logged dose may be dated a little ahead of the server clock (a phone's clock drifts).
 CLOCK_SKEW = datetime.timedelta(minutes=5)
@@ -23,6 +28,10 @@ CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 def confirm_token(reminder_id: int) -> str:
     return CONFIRM_LINK.token(reminder_id)
+
+
+def snooze_token(reminder_id: int) -> str:
+    return SNOOZE_LINK.token(reminder_id)
 
 
 def answer_refusal(*, reminder: Reminder, status: str, now: datetime.datetime | None = None) -> str | None:
@@ -75,3 +84,39 @@ def dose_log(*, medication: Medication, taken_at: datetime.datetime | None = Non
         )
         send_on_commit(dose_updated, sender=Reminder, reminder_id=dose.pk, patient_id=dose.patient_id)
     return dose
+
+
+def snooze_refusal(*, reminder: Reminder, minutes: int, now: datetime.datetime | None = None) -> str | None:
+    """Why this dose cannot be snoozed for ``minutes`` now (a sentence for the user), or None."""
+    now = now or timezone.now()
+    if reminder.kind != ReminderKind.SCHEDULED or reminder.status != ReminderStatus.SENT:
+        return f"Only a reminder that was sent and is not answered can be snoozed (this dose is {reminder.status})."
+    missed_at = reminder.scheduled_for + ANSWER_WINDOW
+    if now + datetime.timedelta(minutes=minutes) > missed_at:
+        room = int((missed_at - now).total_seconds() // 60)
+        local = missed_at.astimezone(reminder.patient.tzinfo)
+        if room < SNOOZE_MINUTES[0]:
+            return f"This dose counts as missed at {local:%H:%M}; it is too late to snooze it."
+        return f"This dose counts as missed at {local:%H:%M}; snooze it for at most {room} minutes."
+    return None
+
+
+def reminder_snooze(*, reminder: Reminder, minutes: int = SNOOZE_LINK_MINUTES, now=None) -> Reminder:
+    """One more email at ``now + minutes`` if the dose is still unanswered then (the sweep sends
+    it, once: see ``medications.services.nudges``). Snoozing again moves the time."""
+    now = now or timezone.now()
+    if not SNOOZE_MINUTES[0] <= minutes <= SNOOZE_MINUTES[1]:
+        raise ValidationError({"minutes": [f"Snooze for {SNOOZE_MINUTES[0]} to {SNOOZE_MINUTES[1]} minutes."]})
+    refusal = snooze_refusal(reminder=reminder, minutes=minutes, now=now)
+    if refusal:
+        raise ValidationError({"status": [refusal]})
+    until = now + datetime.timedelta(minutes=minutes)
+    with transaction.atomic():
+        # Conditional: a dose answered or missed meanwhile is not snoozed.
+        changed = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENT).update(snoozed_until=until)
+        if changed != 1:
+            raise ValidationError({"status": ["This dose was answered or closed meanwhile; nothing was snoozed."]})
+        data_changed(reminder.patient_id)
+        send_on_commit(dose_updated, sender=Reminder, reminder_id=reminder.pk, patient_id=reminder.patient_id)
+    reminder.snoozed_until = until
+    return reminder

@@ -11,6 +11,7 @@ read through the partial index on ``next_dose_at`` (only due ones), reminders th
   rows still unclaimed; a sweep sends only rows carrying its token, so two sweeps, two beats or a
   redelivered task never email one dose twice;
 - retries: each retry compares-and-swaps ``attempts`` (see ``reminder_retry_delivery``);
+- snooze emails: claimed the same way (see ``medications.services.nudges``);
 - missed-dose alerts: flagged in the UPDATE that makes a dose missed, claimed like emails (see
   ``medications.services.alerts``).
 """
@@ -30,17 +31,18 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.readcache import data_changed
-from core.mail import EmailDeliveryError, open_connection
+from core.mail import EmailDeliveryError
 from medications.events import dose_due, send_on_commit
 from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
 from medications.schedule import doses_between, next_dose, parse_hhmm
 from medications.services.alerts import report_missed, someone_to_tell
-from medications.services.delivery import send_reminder_email
+from medications.services.delivery import EMAIL_FIELDS, send_batch, send_reminder_email
+from medications.services.doses import ANSWER_WINDOW
+from medications.services.nudges import deliver_snoozed
 
 logger = logging.getLogger(__name__)
 
 CATCH_UP = datetime.timedelta(hours=2)  # later than this: recorded missed, no email
-ANSWER_WINDOW = datetime.timedelta(hours=4)  # unanswered this long after its time: missed
 MAX_BACKFILL = datetime.timedelta(days=7)  # after a long outage, rows for at most this far back
 CLAIM_TTL = datetime.timedelta(minutes=30)  # a claim older than this (crashed sweep) is taken over
 MEDICATION_BATCH = 1000
@@ -59,6 +61,7 @@ class SweepResult:
     failed: int = 0
     retrying: int = 0
     missed: int = 0
+    snoozed: int = 0
     alerts: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -82,6 +85,7 @@ def sweep(*, now: datetime.datetime | None = None, on_transient: RetryHook | Non
     result = SweepResult()
     materialize_due_doses(now=now, result=result)
     deliver_due_reminders(now=now, result=result, on_transient=on_transient or _enqueue_retry)
+    result.snoozed += deliver_snoozed(now=now)
     result.missed += close_unanswered(now=now)
     result.alerts += report_missed(now=now)
     logger.info("reminder sweep at %s: %s", now.isoformat(), result.as_dict())
@@ -206,73 +210,30 @@ def _send_claimed(*, token: uuid.UUID, now: datetime.datetime, result: SweepResu
     batch = list(
         Reminder.objects.filter(claim=token)
         .select_related("medication", "patient")
-        .only(
-            "id",
-            "scheduled_for",
-            "medication__name",
-            "medication__dosage",
-            "patient__email",
-            "patient__username",
-            "patient__first_name",
-            "patient__timezone",
-            "patient__email_reminders_enabled",
-        )
+        .only(*EMAIL_FIELDS)
         .order_by("scheduled_for", "id")
     )
     if not batch:
         return
-    claimed = list(batch)
-    patient_ids = {reminder.patient_id for reminder in claimed}
+    patient_ids = {reminder.patient_id for reminder in batch}
     # A patient reminded by push only is sent once the due signal below hands the dose on.
-    sent: list[int] = [r.pk for r in claimed if not (r.patient.email_reminders_enabled and r.patient.email)]
-    batch = [r for r in claimed if r.patient.email_reminders_enabled and r.patient.email]
-    failed: list[int] = []
-    transient: list[int] = []
-    connection = open_connection()
-    try:
-        if batch:
-            connection.open()
-    except Exception:  # SMTP server unreachable: the whole batch goes to the retry path
-        logger.warning("SMTP connection failed; %s reminders will be retried", len(batch), exc_info=True)
-        transient = [reminder.pk for reminder in batch]
-        batch = []
-    try:
-        for reminder in batch:
-            try:
-                send_reminder_email(reminder, connection=connection)
-            except EmailDeliveryError as exc:
-                logger.warning("reminder %s: delivery failed (%s, permanent=%s)", reminder.pk, exc, exc.permanent)
-                if exc.permanent:
-                    failed.append(reminder.pk)
-                else:
-                    transient.append(reminder.pk)
-                    _reopen(connection)
-            else:
-                sent.append(reminder.pk)
-    finally:
-        connection.close()
+    by_email = [r for r in batch if r.patient.email_reminders_enabled and r.patient.email]
+    outcome = send_batch(by_email)
+    sent = [r.pk for r in batch if not (r.patient.email_reminders_enabled and r.patient.email)] + outcome.sent
     mark_sent(ids=sent, claim=token, now=now)
-    if failed:
-        Reminder.objects.filter(pk__in=failed, claim=token, status=ReminderStatus.PENDING).update(
+    if outcome.failed:
+        Reminder.objects.filter(pk__in=outcome.failed, claim=token, status=ReminderStatus.PENDING).update(
             status=ReminderStatus.FAILED
         )
-    if sent or failed:
+    if sent or outcome.failed:
         data_changed(*patient_ids)  # bulk: no signals
-    for reminder_id in transient:
+    for reminder_id in outcome.transient:
         on_transient(reminder_id, token)
-    for reminder in claimed:  # once per claimed dose, whatever its email did
+    for reminder in batch:  # once per claimed dose, whatever its email did
         send_on_commit(dose_due, sender=Reminder, reminder_id=reminder.pk, patient_id=reminder.patient_id)
     result.sent += len(sent)
-    result.failed += len(failed)
-    result.retrying += len(transient)
-
-
-def _reopen(connection) -> None:
-    try:
-        connection.close()
-        connection.open()
-    except Exception:  # the next send reports the problem for its own reminder
-        logger.warning("SMTP reconnect failed", exc_info=True)
+    result.failed += len(outcome.failed)
+    result.retrying += len(outcome.transient)
 
 
 def mark_sent(*, ids: list[int], claim: uuid.UUID, now: datetime.datetime) -> None:

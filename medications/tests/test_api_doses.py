@@ -29,6 +29,7 @@ def test_history_shape_and_order(patient_client, patient):
     assert [r["id"] for r in body] == [newer.pk, older.pk]
     assert set(body[0]) == {
         "id", "medication", "medication_name", "kind", "scheduled_for", "status", "sent_at", "responded_at",
+        "snoozed_until",
     }  # fmt: skip
     assert body[0]["medication_name"] == "Aspirin" and body[0]["medication"] == medication.pk
     assert body[0]["scheduled_for"].endswith("Z") or "+" in body[0]["scheduled_for"]

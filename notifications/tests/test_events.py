@@ -13,12 +13,13 @@ from core.tests.servers import due_now
 from medications import services
 from medications.events import stock_low
 from medications.models import Reminder, ReminderStatus
+from medications.serializers import ReminderSerializer
 from medications.tests.factories import MedicationFactory, ReminderFactory
 from notifications import live
 
 pytestmark = pytest.mark.django_db
 
-REMINDER_FIELDS = {"id", "medication", "medication_name", "kind", "scheduled_for", "status", "sent_at", "responded_at"}
+REMINDER_FIELDS = set(ReminderSerializer.Meta.fields)  # the dose history's shape
 
 
 @pytest.fixture
