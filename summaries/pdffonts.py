@@ -3,8 +3,9 @@ Devanagari, Noto Sans Arabic, Noto Sans SC (Chinese and Japanese kana) and Noto 
 (Hangul), all installed from PyPI as Python packages (``fontpkg-noto-*``,
 ``justmytype-intl-cjk``), so ``pip install -r requirements.txt`` is the whole setup.
 
-fpdf2 shapes the text with HarfBuzz (``uharfbuzz``), lays out right-to-left runs and takes a
-glyph missing from the main font from the first fallback font that has it. Each script keeps its
+fpdf2 shapes the text with HarfBuzz (``uharfbuzz``) when the document has a script that needs
+it, lays out right-to-left runs and takes a glyph missing from the main font from the first
+fallback font that has it. Each script keeps its
 own font: fpdf2 shapes one font run at a time with the script of its first letter, so Devanagari
 inside a Latin run would not be reordered; the Latin font therefore never carries the characters
 a script font claims.
@@ -66,6 +67,27 @@ FACES = (MAIN, *FALLBACKS)
 BASE_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F)) | frozenset("–—·•…→×°’“”‘é")
 
 
+# Scripts whose letters change shape or order (or join) with their neighbours, and combining
+# marks: only text with these needs HarfBuzz. Latin, Cyrillic, Greek and CJK print correctly
+# glyph by glyph, and fpdf2 breaks lines several times faster without shaping.
+COMPLEX_RANGES = (
+    (0x0300, 0x036F),  # combining diacritical marks
+    (0x0590, 0x08FF),  # Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic
+    (0x0900, 0x0DFF),  # Devanagari and the other Indic scripts, Sinhala
+    (0x0E00, 0x109F),  # Thai, Lao, Tibetan, Myanmar
+    (0x1100, 0x11FF),  # Hangul conjoining jamo
+    (0x1780, 0x17FF),  # Khmer
+    (0x1CD0, 0x1CFF),  # Vedic extensions
+    (0xA8E0, 0xA8FF),  # Devanagari extended
+    (0xFB1D, 0xFDFF),  # Hebrew and Arabic presentation forms
+    (0xFE70, 0xFEFF),  # Arabic presentation forms B
+)
+
+
+def needs_shaping(chars: Iterable[str]) -> bool:
+    return any(low <= ord(char) <= high for char in chars for low, high in COMPLEX_RANGES)
+
+
 def font_path(face: Face) -> Path:
     return Path(str(files(face.package) / face.path))
 
@@ -121,8 +143,8 @@ def _static_subset(face: Face, chars: frozenset[str], weight: int) -> bytes:
 
 
 def install(pdf: FPDF, texts: Iterable[str], workdir: str) -> None:
-    """Add the fonts ``texts`` need to ``pdf``, turn on shaping, and make ``MAIN`` the current
-    family. The report's own words are the only bold text: ``MAIN`` has a bold style (with
+    """Add the fonts ``texts`` need to ``pdf``, turn on shaping when they need it, and make
+    ``MAIN`` the current family. The report's own words are the only bold text: ``MAIN`` has a bold style (with
     ``BASE_CHARS``), the fallbacks a regular one, which bold text may borrow. fpdf2 reads font
     files from disk: they are written under ``workdir``, which must live until ``pdf.output()``."""
     chars = set()
@@ -140,7 +162,7 @@ def install(pdf: FPDF, texts: Iterable[str], workdir: str) -> None:
             path.write_bytes(_static_subset(face, style_chars, weight))
             pdf.add_font(face.family, style, path)
     pdf.set_fallback_fonts(fallbacks, exact_match=False)
-    pdf.set_text_shaping(True)
+    pdf.set_text_shaping(needs_shaping(chars))
     pdf.set_font(MAIN.family)
 
 

@@ -39,6 +39,7 @@ HEAD_FILL = (233, 236, 239)
 RULE = (173, 181, 189)
 SEVERITY_RED = (220, 53, 69)
 MARKER_RADIUS = 0.9  # mm
+CHART_HEIGHT = 62.0  # mm
 
 
 # --- Blocks ---------------------------------------------------------------------------------------
@@ -315,7 +316,7 @@ class _Pdf(FPDF):
         self.set_font(style="", size=BODY)
 
     def table(self, block: Table) -> None:
-        widths = [fraction * self.epw for fraction in block.widths]
+        widths = self._widths(block)
         rows = [r for row in block.rows for r in self._split_row(row, widths)]
         self.set_font(size=CELL)
         self.set_draw_color(*RULE)
@@ -339,10 +340,9 @@ class _Pdf(FPDF):
     def _split_row(self, cells: list[str], widths: list[float]) -> list[list[str]]:
         """One row, or several when a cell is longer than ``MAX_CELL_LINES`` lines: the long
         cells continue in the rows below (a row taller than a page cannot be drawn)."""
-        split = [
-            self.lines(text, width - 2 * CELL_PADDING, CELL) if text else [""]
-            for text, width in zip(cells, widths, strict=True)
-        ]
+        if not any(self._may_need_splitting(text, width) for text, width in zip(cells, widths, strict=True)):
+            return [cells]
+        split = [self._cell_lines(text, width) for text, width in zip(cells, widths, strict=True)]
         parts = max(math.ceil(len(lines) / MAX_CELL_LINES) for lines in split)
         if parts == 1:
             return [cells]
@@ -356,7 +356,7 @@ class _Pdf(FPDF):
     def chart(self, block: Chart) -> None:
         """Average severity per day: a line between days that follow each other, a gap over a day
         with no entry, a dot on every logged day (so a single day shows)."""
-        height = 62.0
+        height = CHART_HEIGHT
         self.room(height)
         top = self.get_y()
         self.set_font(size=SMALL)
@@ -391,6 +391,8 @@ class _Pdf(FPDF):
         crosses_year = block.start.year != block.end.year
         step = max(1, math.ceil((len(daily) - 1) / (5 if crosses_year else 7)))
         ticks = list(range(0, len(daily), step))
+        if len(daily) - 1 - ticks[-1] >= step * 0.6:  # the last day too, when its label has room
+            ticks.append(len(daily) - 1)
         for i in ticks:
             day: datetime.date = daily[i]["date"]
             label = axis_label(day, crosses_year=crosses_year)
@@ -439,10 +441,34 @@ class _Pdf(FPDF):
     def _first_height(self, block: Block | None) -> float:
         """How much of ``block`` must stay with the heading above it."""
         if isinstance(block, Chart):
-            return 62.0
-        if isinstance(block, Table):
-            return KEEP_WITH_HEADING + LINE[CELL]  # its header and a first row
+            return CHART_HEIGHT
+        if isinstance(block, Table):  # its header row and its first row (fpdf2 repeats the header)
+            widths = self._widths(block)
+            rows = [block.header, *block.rows[:1]]
+            return sum(self._row_height(cells, widths) for cells in rows)
         return KEEP_WITH_HEADING if block is not None else 0
+
+    def _widths(self, block: Table) -> list[float]:
+        return [fraction * self.epw for fraction in block.widths]
+
+    def _row_height(self, cells: list[str], widths: list[float]) -> float:
+        lines = max(len(self._cell_lines(text, width)) for text, width in zip(cells, widths, strict=True))
+        return min(lines, MAX_CELL_LINES) * LINE[CELL] + 2 * CELL_PADDING
+
+    def _may_need_splitting(self, text: str, width: float) -> bool:
+        """False when ``text`` surely fits in ``MAX_CELL_LINES`` lines, without laying it out
+        (fpdf2's line breaking is the slow part of the report): a line broken at a space is at
+        least half full unless the next word is longer than half a line, and a word longer than
+        a line is broken inside, filling its lines."""
+        if not text:
+            return False
+        self.set_font(size=CELL)
+        inner = width - 2 * CELL_PADDING
+        most_lines = 2 * self.get_string_width(text) / inner + 1 + text.count("\n")
+        return most_lines > MAX_CELL_LINES
+
+    def _cell_lines(self, text: str, width: float) -> list[str]:
+        return self.lines(text, width - 2 * CELL_PADDING, CELL) if text else [""]
 
 
 def render(doc: Document) -> bytes:
