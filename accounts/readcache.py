@@ -19,9 +19,11 @@ not see a version change. ``READ_CACHE_SECONDS`` (0 = off) bounds how long an en
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 
 from django.apps import apps
 from django.conf import settings
@@ -71,15 +73,29 @@ def data_changed(*patient_ids: int | None) -> None:
 
 # --- The receivers: every write to a patient's rows -------------------------------------------
 
+# Patients whose rows are being deleted wholesale (their account): no version per row, the
+# deletion drops the version and every cached read once (``forget_patient``).
+_unversioned: ContextVar[frozenset[int]] = ContextVar("readcache_unversioned", default=frozenset())
+
+
+@contextlib.contextmanager
+def unversioned_writes(patient_id: int) -> Iterator[None]:
+    token = _unversioned.set(_unversioned.get() | {patient_id})
+    try:
+        yield
+    finally:
+        _unversioned.reset(token)
+
 
 def _row_written(sender, instance, **kwargs) -> None:
-    data_changed(instance.patient_id)
+    if instance.patient_id not in _unversioned.get():
+        data_changed(instance.patient_id)
 
 
 def _links_changed(sender, instance, action: str, **kwargs) -> None:
     # Either side may be the instance (symptom.related_medications / medication.symptoms); both
     # belong to the same patient.
-    if action in {"post_add", "post_remove", "post_clear"}:
+    if action in {"post_add", "post_remove", "post_clear"} and instance.patient_id not in _unversioned.get():
         data_changed(instance.patient_id)
 
 

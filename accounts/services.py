@@ -199,7 +199,8 @@ def account_delete(*, user: User, password: str) -> None:
         patient_ids = list(User.objects.filter(assigned_doctor_id=user_id).values_list("pk", flat=True))
         _revoke_refresh_tokens(user)
         _forget_admin_history(user)
-        user.delete()
+        with readcache.unversioned_writes(user_id):  # no cache write per row: dropped once below
+            user.delete()
         AccountDeletion.objects.create(user_id=user_id, role=role)
 
         def after_commit() -> None:

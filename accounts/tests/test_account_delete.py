@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from unittest import mock
 
 import pytest
 from django.apps import apps
@@ -242,3 +243,19 @@ def test_cached_reads_and_insights_are_dropped(settings, django_capture_on_commi
     assert store.get(insight_cache.latest_key(other.pk)) is not None
     assert data_version(other.pk) == version_before
     assert Mood.objects.count() == 0
+
+
+def test_deleting_many_rows_writes_no_cache_entry_per_row(django_capture_on_commit_callbacks):
+    """Each deleted row would replace the data version (a cache write, and one more after the
+    commit); the deletion drops the version once instead, so a 5-year account deletes quickly."""
+    patient, other = PatientFactory(), PatientFactory()
+    medication = MedicationFactory(patient=patient)
+    for day in range(10):
+        ReminderFactory(medication=medication, scheduled_for=timezone.now() - datetime.timedelta(days=day))
+        SymptomFactory(patient=patient, related_medications=[medication])
+    with mock.patch.object(readcache, "bump_versions", wraps=readcache.bump_versions) as bumps:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert _delete(patient).status_code == 204
+        assert bumps.call_count == 0
+        SymptomFactory(patient=other)  # anyone else's writes still replace their version
+        assert bumps.call_count == 1
