@@ -27,7 +27,7 @@ include .env
 export
 endif
 
-.PHONY: help install run web worker beat migrate superuser test lint format check schema clean bench bench-api bench-reminders bench-export
+.PHONY: help install run web worker beat migrate superuser test lint format check schema clean bench bench-api bench-reminders bench-export bench-profile
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -105,6 +105,9 @@ bench: bench-reminders bench-api bench-export ## All benchmarks: the reminder sw
 bench-api: $(STAMP) ## Load-test the read endpoints (gunicorn + PostgreSQL + Redis, wrk)
 	@$(BENCH_ENV) bench/api_prepare.sh
 	$(BENCH_ENV) $(PY) -m bench.api $(BENCH_ARGS)
+
+bench-profile: $(STAMP) ## Where the time of one uncached request goes, per endpoint (on the bench database; BENCH_ARGS=--seed first)
+	$(BENCH_ENV) READ_CACHE_SECONDS=0 $(PY) -m bench.profile $(BENCH_ARGS)
 
 clean: ## Remove local state (SQLite database, broker queue, beat schedule); keeps .venv
 	rm -rf var staticfiles

@@ -34,9 +34,6 @@ def _clear_caches() -> None:
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_cache(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Query-count tests pin what an endpoint costs with the user loaded from the database;
-    # accounts/tests/test_auth_cache.py covers the cached path.
-    settings.AUTH_USER_CACHE_SECONDS = 0
     settings.READ_CACHE_SECONDS = 0  # symptoms/tests/test_readcache.py covers the cached reads
     _clear_caches()
     yield

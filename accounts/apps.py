@@ -7,6 +7,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # The OpenAPI extension for our JWT authentication class, and the cache invalidation.
-        from accounts import authentication, readcache, signals  # noqa: F401
+        from accounts import authentication, readcache  # noqa: F401
 
         readcache.connect_receivers()

@@ -22,10 +22,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import readcache
-from accounts.authentication import forget_deleted_user
 from accounts.events import account_deleted
 from accounts.models import AccountDeletion, Caregiver, CaregiverStatus, DataAccessLog, Role, User
-from accounts.signals import forget_users
 from core.links import LinkSigner
 from core.mail import EmailDeliveryError, send_templated_email, unsubscribe_headers
 
@@ -121,9 +119,7 @@ def patient_assign_doctor(*, patient: User, doctor_id: int | None) -> User:
 
 def doctors_set_verified(*, doctor_ids: list[int], verified: bool) -> int:
     """Admin action: (un)verify doctor accounts. Returns how many changed."""
-    changed = User.objects.filter(pk__in=doctor_ids, role=Role.DOCTOR).update(is_verified_doctor=verified)
-    forget_users(doctor_ids)  # a bulk UPDATE sends no signal: drop the cached users here
-    return changed
+    return User.objects.filter(pk__in=doctor_ids, role=Role.DOCTOR).update(is_verified_doctor=verified)
 
 
 def refresh_token_revoke(*, user: User, refresh: str) -> None:
@@ -186,9 +182,9 @@ def _revoke_refresh_tokens(user: User) -> None:
 def account_delete(*, user: User, password: str) -> None:
     """Delete the account and every row that belongs to it, in one transaction.
 
-    A doctor's patients are unassigned (the foreign key is set to null). After the commit the
-    cached user is replaced by a tombstone (access tokens refused at once), cached reads and
-    insights are dropped, and ``account_deleted`` tells higher apps to drop what they keep.
+    A doctor's patients are unassigned (the foreign key is set to null). Access tokens are refused
+    at once (the user is read on every request); after the commit cached reads and insights are
+    dropped, and ``account_deleted`` tells higher apps to drop what they keep.
     What remains is an ``AccountDeletion`` row: the id, the role and the time.
     """
     if not password or not user.check_password(password):
@@ -196,7 +192,6 @@ def account_delete(*, user: User, password: str) -> None:
     user_id, role = user.pk, user.role
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user_id).first()  # one deletion at a time
-        patient_ids = list(User.objects.filter(assigned_doctor_id=user_id).values_list("pk", flat=True))
         _revoke_refresh_tokens(user)
         _forget_admin_history(user)
         with readcache.unversioned_writes(user_id):  # no cache write per row: dropped once below
@@ -204,8 +199,6 @@ def account_delete(*, user: User, password: str) -> None:
         AccountDeletion.objects.create(user_id=user_id, role=role)
 
         def after_commit() -> None:
-            forget_deleted_user(user_id)
-            forget_users(patient_ids)  # their cached profiles named this doctor
             readcache.forget_patient(user_id)
             account_deleted.send(sender=User, user_id=user_id, role=role)
 
@@ -333,6 +326,5 @@ def doctor_alerts_unsubscribe(*, patient: User) -> User:
     """The assigned doctor stops the missed-dose alerts of this patient (the patient may turn them
     on again in their profile)."""
     User.objects.filter(pk=patient.pk).update(notify_doctor_on_missed=False)
-    forget_users([patient.pk])  # a bulk UPDATE sends no signal
     patient.notify_doctor_on_missed = False
     return patient

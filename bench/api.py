@@ -453,6 +453,7 @@ def prepare_database() -> dict[str, Any]:
 
 def check_environment(*, allow_embedded: bool) -> list[str]:
     from django.conf import settings
+    from django.db import connection
 
     problems = []
     if shutil.which("wrk") is None:
@@ -460,7 +461,7 @@ def check_environment(*, allow_embedded: bool) -> list[str]:
     if settings.DEBUG:
         problems.append("DEBUG is on; the benchmark measures the production configuration (DEBUG=0)")
     if not allow_embedded:
-        if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        if connection.vendor != "postgresql":
             problems.append("DATABASE_URL must point at PostgreSQL (make bench sets it)")
         if not settings.REDIS_URL:
             problems.append("REDIS_URL must be set (make bench sets it)")

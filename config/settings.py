@@ -100,6 +100,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's PostgreSQL backend whose per-request connection health check asks the socket
+    # instead of sending SELECT 1 (core/db/base.py).
+    DATABASES["default"]["ENGINE"] = "core.db"
     # Fail fast when PostgreSQL is unreachable instead of hanging a request.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
@@ -164,13 +167,13 @@ SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # An access token carries a hash of the password it was issued under: changed, refused.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 # Seconds a patient's own symptom, mood and dashboard reads stay cached (dropped at once by any
 # change to their data; 0 = off). See accounts/readcache.py.
 READ_CACHE_SECONDS = env_int("READ_CACHE_SECONDS", 300, minimum=0)
-# Seconds an authenticated user stays cached (dropped at once on any write to the user).
-AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 60, minimum=0)
 
 # Rate limits per client IP (per user for exports); django-ratelimit syntax: N/s, N/m, N/h, N/d.
 RATE_LIMITS = {

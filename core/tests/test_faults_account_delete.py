@@ -45,7 +45,6 @@ def app_server(django_db_setup, tmp_path_factory):
         env={
             "DATABASE_URL": database_url(),
             "REDIS_URL": redis.url,
-            "AUTH_USER_CACHE_SECONDS": "60",
             "MEDITRACK_VAR_DIR": str(tmp_path_factory.mktemp("var")),
             # One access-log line per request: "<worker pid> <status> <method> <path>".
             "GUNICORN_CMD_ARGS": "--access-logfile - --access-logformat '%(p)s %(s)s %(m)s %(U)s'",

@@ -1,0 +1,210 @@
+"""`make bench-profile`: where the time of one uncached request goes, endpoint by endpoint.
+
+Each request goes through the WSGI application gunicorn runs (every middleware, DRF, the view,
+the renderer), in this process, one at a time, on the benchmark database seeded by ``make
+bench`` (``--seed`` seeds it first). The read cache is off (``READ_CACHE_SECONDS=0``). Time is
+attributed to the innermost of these parts that is running (so the parts add up to the whole):
+
+- ``sql``: the database driver (execute and fetch);
+- ``orm``: building SQL and turning rows into objects or dicts;
+- ``auth``: DRF authentication (the JWT check and loading the user);
+- ``perms``: permissions and throttles; ``negotiation``: content negotiation;
+- ``filters``: the filter backends (django-filter's form, search, ordering);
+- ``serialize``: serializers' ``.data``; ``render``: the JSON renderer;
+- ``view``: the rest of DRF's dispatch and the view (selectors' Python, the read cache);
+- ``django``: the rest: middleware, URL resolving, the WSGI request and response.
+
+``--cprofile KEY`` prints cProfile's top functions for one endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+from collections import defaultdict
+
+PARTS = ("sql", "orm", "auth", "perms", "negotiation", "filters", "serialize", "render", "view", "django")
+
+
+class Attribution:
+    """Exclusive time per part: a stack of running parts; a part's time excludes its children."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = defaultdict(float)
+        self.stack: list[list] = []  # [part, started, child_time]
+
+    def wrap(self, owner: type, name: str, part: str) -> None:
+        original = owner.__dict__[name]
+        is_property = isinstance(original, property)
+        function = original.fget if is_property else original
+        attribution = self
+
+        def timed(*args, **kwargs):
+            attribution.stack.append([part, time.perf_counter(), 0.0])
+            try:
+                return function(*args, **kwargs)
+            finally:
+                entry = attribution.stack.pop()
+                elapsed = time.perf_counter() - entry[1]
+                attribution.totals[entry[0]] += elapsed - entry[2]
+                if attribution.stack:
+                    attribution.stack[-1][2] += elapsed
+
+        timed.__wrapped__ = function
+        setattr(owner, name, property(timed) if is_property else timed)
+
+
+def instrument(attribution: Attribution) -> None:
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db.backends import utils
+    from django.db.models import query
+    from django.db.models.sql import compiler
+    from rest_framework import generics, request, response, serializers, views
+
+    attribution.wrap(WSGIHandler, "__call__", "django")
+    attribution.wrap(views.APIView, "dispatch", "view")
+    attribution.wrap(request.Request, "_authenticate", "auth")
+    attribution.wrap(views.APIView, "check_permissions", "perms")
+    attribution.wrap(views.APIView, "check_throttles", "perms")
+    attribution.wrap(views.APIView, "perform_content_negotiation", "negotiation")
+    attribution.wrap(generics.GenericAPIView, "filter_queryset", "filters")
+    attribution.wrap(serializers.Serializer, "data", "serialize")
+    attribution.wrap(serializers.ListSerializer, "data", "serialize")
+    attribution.wrap(response.Response, "rendered_content", "render")
+    attribution.wrap(query.QuerySet, "_fetch_all", "orm")
+    attribution.wrap(compiler.SQLCompiler, "execute_sql", "orm")
+    attribution.wrap(utils.CursorWrapper, "execute", "sql")
+    attribution.wrap(utils.CursorWrapper, "executemany", "sql")
+    # Rows are fetched by the compiler through the driver's cursor (C code): the compiler's
+    # results_iter/fetchmany time counts as "orm"; psycopg2 decodes in C during the fetch.
+
+
+def wsgi_get(application, path: str, token: str) -> tuple[int, bytes]:
+    from bench.api import PROXY_HEADERS
+
+    path_info, _, query_string = path.partition("?")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path_info,
+        "QUERY_STRING": query_string,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in PROXY_HEADERS.items()},
+    }
+    status: list[str] = []
+    body = b"".join(application(environ, lambda s, headers, exc_info=None: status.append(s)))
+    return int(status[0].split()[0]), body
+
+
+def profile_endpoint(application, path: str, token: str, *, requests: int, attribution: Attribution) -> dict:
+    for _ in range(20):  # warm: connections, imports, caches of compiled things
+        code, _body = wsgi_get(application, path, token)
+        if code != 200:
+            raise RuntimeError(f"{path} answered {code}")
+    attribution.totals.clear()
+    started = time.perf_counter()
+    for _ in range(requests):
+        wsgi_get(application, path, token)
+    total = time.perf_counter() - started
+    parts = {part: attribution.totals.get(part, 0.0) / requests * 1000 for part in PARTS}
+    parts["other"] = max(0.0, total / requests * 1000 - sum(parts.values()))  # the loop itself
+    return {"total_ms": total / requests * 1000, **parts}
+
+
+def cprofile(application, path: str, token: str, *, requests: int, top: int) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        wsgi_get(application, path, token)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", action="store_true", help="migrate and seed the benchmark database first")
+    parser.add_argument("--requests", type=int, default=200, help="requests per endpoint")
+    parser.add_argument("--only", default="", help="comma-separated endpoint keys")
+    parser.add_argument("--cprofile", default="", help="an endpoint key: print cProfile's top functions for it")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["READ_CACHE_SECONDS"] = "0"
+    import django
+
+    django.setup()
+    from django.core.wsgi import get_wsgi_application
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import User
+    from bench.api import CEILING, endpoints, prepare_database
+    from bench.api_seed import MEASURED_USERNAME
+    from medications.models import Medication
+    from symptoms.models import Symptom
+
+    if args.seed:
+        prepare_database()
+    patient = User.objects.get(username=MEASURED_USERNAME)
+    token = str(AccessToken.for_user(patient))
+    targets = endpoints(
+        medication_id=Medication.objects.filter(patient=patient).order_by("id").values_list("id", flat=True).first(),
+        symptom_id=Symptom.objects.filter(patient=patient).order_by("id").values_list("id", flat=True).first(),
+    )
+    if args.only:
+        wanted = {key.strip() for key in args.only.split(",")} | {CEILING}
+        targets = [endpoint for endpoint in targets if endpoint.key in wanted]
+    application = get_wsgi_application()
+
+    if args.cprofile:
+        endpoint = next(e for e in targets if e.key == args.cprofile)
+        for _ in range(20):
+            wsgi_get(application, endpoint.path, token)
+        print(cprofile(application, endpoint.path, token, requests=args.requests, top=args.top))
+        return 0
+
+    attribution = Attribution()
+    instrument(attribution)
+    rows = []
+    for endpoint in targets:
+        rows.append(
+            (
+                endpoint,
+                profile_endpoint(application, endpoint.path, token, requests=args.requests, attribution=attribution),
+            )
+        )
+    columns = ("total_ms", *PARTS)
+    if args.markdown:
+        print("| endpoint | " + " | ".join(c.replace("_ms", " ms") for c in columns) + " |")
+        print("|---|" + "--:|" * len(columns))
+        for endpoint, parts in rows:
+            print(f"| {endpoint.label} | " + " | ".join(f"{parts[c]:.2f}" for c in columns) + " |")
+    else:
+        print(f"{'endpoint':<40}" + "".join(f"{c.replace('_ms', ''):>12}" for c in columns))
+        for endpoint, parts in rows:
+            print(f"{endpoint.label:<40}" + "".join(f"{parts[c]:>12.2f}" for c in columns))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
