@@ -199,7 +199,8 @@ REST_FRAMEWORK = {
     # As DRF's JSONRenderer does: UTC datetimes end in "Z"; integer keys (a list field's errors
     # by item index) become strings.
     "ORJSON_RENDERER_OPTIONS": (orjson.OPT_UTC_Z, orjson.OPT_NON_STR_KEYS),
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # orjson with a nesting bound: a deeply nested body is a 400 (core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",

@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 
 from core.params import MAX_ID
+from core.validators import validate_date_in_range
 
 BOOLEANS = {"true": True, "false": False, "True": True, "False": False, "1": True, "0": False}
 BLANK = "This parameter may not be blank."
@@ -33,6 +34,14 @@ class IntegerFilter(filters.NumberFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class DateFilter(filters.DateFilter):
+    """A ``YYYY-MM-DD`` date within the API's date range (``core.validators``); outside it, a 400."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["validators"] = [*kwargs.get("validators", ()), validate_date_in_range]
         super().__init__(*args, **kwargs)
 
 

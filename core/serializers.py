@@ -2,7 +2,10 @@
 
 DRF coerces by default (``"notes": 0`` becomes ``"0"``, ``"is_active": 1`` becomes ``True``,
 ``"severity": "5"`` becomes ``5``). For a health API that silently accepts junk, that is a bug:
-input serializers mix this in so such values are a 400 naming the field.
+input serializers mix this in so such values are a 400 naming the field. The same mixin is the
+one place that bounds dates: every date and datetime field of an input serializer takes only
+``DATE_MIN``…``DATE_MAX``, and a datetime must carry its UTC offset (DRF would read a naive one in
+the server's zone).
 """
 
 from __future__ import annotations
@@ -10,8 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import QueryDict
+from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
+
+from core.validators import NAIVE_DATETIME, validate_date_in_range
 
 
 def _is_int(value: Any) -> bool:
@@ -35,6 +42,30 @@ def _expected(field: serializers.Field) -> tuple[Callable[[Any], bool], str] | N
     return None
 
 
+def _date_error(field: serializers.Field, value: str) -> str | None:
+    """Why a date/datetime string is refused (out of range, or a naive datetime); None if it is not.
+
+    A string that does not parse is left to DRF's own message."""
+    try:
+        if isinstance(field, serializers.DateTimeField):
+            parsed = parse_datetime(value)
+            if parsed is not None and parsed.tzinfo is None:
+                return NAIVE_DATETIME
+        elif isinstance(field, serializers.DateField):
+            parsed = parse_date(value)
+        else:
+            return None
+    except ValueError:
+        return None
+    if parsed is None:
+        return None
+    try:
+        validate_date_in_range(parsed)
+    except DjangoValidationError as exc:
+        return exc.messages[0]
+    return None
+
+
 class StrictJSONTypesMixin:
     def to_internal_value(self, data):
         if isinstance(data, Mapping) and not isinstance(data, QueryDict):
@@ -45,6 +76,8 @@ class StrictJSONTypesMixin:
                 rule = _expected(field)
                 if rule is not None and not rule[0](data[name]):
                     errors[name] = [rule[1]]
+                elif isinstance(data[name], str) and (problem := _date_error(field, data[name])):
+                    errors[name] = [problem]
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

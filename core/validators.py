@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from functools import lru_cache
 from zoneinfo import available_timezones
@@ -46,3 +47,19 @@ def validate_timezone(value: str) -> None:
             params={"value": value},
             code="timezone",
         )
+
+
+# Every date and datetime the API accepts lies in this range: far outside it the time-zone
+# arithmetic (a year-1 date west of UTC, a day after 9999-12-31) overflows, and no dose, symptom
+# or birth date is there.
+DATE_MIN = datetime.date(1900, 1, 1)
+DATE_MAX = datetime.date(2100, 12, 31)
+DATE_OUT_OF_RANGE = f"Enter a date between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}."
+NAIVE_DATETIME = "Include a UTC offset (for example 2026-11-23T08:00:00+01:00 or …Z)."
+
+
+def validate_date_in_range(value: datetime.date | datetime.datetime) -> None:
+    """A date, or a datetime's calendar date in its own offset, within ``DATE_MIN``…``DATE_MAX``."""
+    day = value.date() if isinstance(value, datetime.datetime) else value
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValidationError(DATE_OUT_OF_RANGE, code="date_range")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django_filters import rest_framework as filters
 
-from core.filters import IntegerFilter, StrictFilterSet
+from core.filters import DateFilter, IntegerFilter, StrictFilterSet
 from symptoms.models import Mood, Symptom
 
 
 class _DateRangeFilterSet(StrictFilterSet):
-    date = filters.DateFilter(field_name="date", help_text="Exactly this date (YYYY-MM-DD).")
-    date_after = filters.DateFilter(field_name="date", lookup_expr="gte", help_text="On or after (YYYY-MM-DD).")
-    date_before = filters.DateFilter(field_name="date", lookup_expr="lte", help_text="On or before (YYYY-MM-DD).")
+    date = DateFilter(field_name="date", help_text="Exactly this date (YYYY-MM-DD).")
+    date_after = DateFilter(field_name="date", lookup_expr="gte", help_text="On or after (YYYY-MM-DD).")
+    date_before = DateFilter(field_name="date", lookup_expr="lte", help_text="On or before (YYYY-MM-DD).")
 
     def is_valid(self) -> bool:
         valid = super().is_valid()
