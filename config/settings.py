@@ -413,7 +413,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "meditrack-live", "expiry": 60, "capacity": 200},
+            "CONFIG": {
+                # The socket timeout must outlast channels_redis's 5-second blocking pop (redis-py's
+                # default is also 5 s: a reader would time out just as an empty pop returns).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}],
+                "prefix": "meditrack-live",
+                "expiry": 60,
+                "capacity": 200,
+            },
         }
     }
 else:
