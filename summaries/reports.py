@@ -8,6 +8,7 @@ then the blocks are drawn. fpdf2 takes text as plain strings (no markup), so use
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import itertools
 import math
@@ -471,7 +472,34 @@ class _Pdf(FPDF):
         return self.lines(text, width - 2 * CELL_PADDING, CELL) if text else [""]
 
 
+_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), 0xFEFF])
+
+
+def printable(text: str) -> str:
+    """``text`` as fpdf2 can draw it: line breaks as ``\\n``, a tab as a space, no other control
+    character and no byte-order mark (HarfBuzz drops a BOM, and fpdf2 then fails on the empty
+    run)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return text.translate(_CONTROLS)
+
+
+def _printable_block(block: Block) -> Block:
+    if isinstance(block, Heading | Para):
+        return dataclasses.replace(block, text=printable(block.text))
+    if isinstance(block, Bullets):
+        return Bullets([printable(item) for item in block.items])
+    if isinstance(block, Table):
+        rows = [[printable(cell) for cell in row] for row in block.rows]
+        return dataclasses.replace(block, header=[printable(h) for h in block.header], rows=rows)
+    return block
+
+
 def render(doc: Document) -> bytes:
+    doc = dataclasses.replace(
+        doc,
+        running_header=printable(doc.running_header),
+        blocks=[_printable_block(block) for block in doc.blocks],
+    )
     with pdffonts.workdir() as workdir:
         pdf = _Pdf(doc)
         pdffonts.install(pdf, doc.texts(), workdir)

@@ -183,3 +183,22 @@ def test_report_query_count_is_fixed():
         if n < 30:
             MoodFactory(patient=large, date=_day(large, n))
     assert queries(small) == queries(large)
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "\ufeffpasted with a byte-order mark",
+        "tab\tand\r\nWindows line ends\rand a form feed\x0c",
+        "emoji 🤒 and a lone zero-width space \u200b",
+        "\u200f صداع \u200e with direction marks",
+    ],
+)
+def test_odd_characters_in_user_text_are_not_a_500(patient, note):
+    SymptomFactory(patient=patient, name="Headache", severity=4, notes=note)
+    response = client_for(patient).get(URL, {"days": 7})
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+
+
+def test_printable_keeps_line_breaks_and_drops_control_characters():
+    assert reports.printable("\ufeffa\tb\r\nc\rd\x00e\x0c\x85f") == "a b\nc\nde" + "f"
