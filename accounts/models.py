@@ -6,12 +6,15 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.contrib.auth.validators import ASCIIUsernameValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.validators import reject_html, validate_phone, validate_timezone
+
+REMIND_AGAIN_MINUTES = (10, 240)
 
 
 class Role(models.TextChoices):
@@ -101,6 +104,13 @@ class User(AbstractUser):
     notify_doctor_on_missed = models.BooleanField(
         default=False, help_text="The assigned doctor gets the missed-dose alerts caregivers get."
     )
+    remind_again_minutes = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(REMIND_AGAIN_MINUTES[0]), MaxValueValidator(REMIND_AGAIN_MINUTES[1])],
+        help_text="One follow-up email this many minutes after a reminder that is still unanswered "
+        "(10–240); null: off.",
+    )
 
     objects = UserManager()
 
@@ -113,6 +123,13 @@ class User(AbstractUser):
                 violation_error_message="A user with that email already exists.",
             ),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="accounts_user_role_valid"),
+            models.CheckConstraint(
+                condition=Q(remind_again_minutes__isnull=True)
+                | Q(
+                    remind_again_minutes__gte=REMIND_AGAIN_MINUTES[0], remind_again_minutes__lte=REMIND_AGAIN_MINUTES[1]
+                ),
+                name="accounts_user_remind_again_range",
+            ),
             models.CheckConstraint(condition=~Q(assigned_doctor=models.F("id")), name="accounts_user_not_own_doctor"),
         ]
 

@@ -38,6 +38,7 @@ class ProfileSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSe
             "email_digest_enabled",
             "share_medication_names",
             "notify_doctor_on_missed",
+            "remind_again_minutes",
             "assigned_doctor",
             "assigned_doctor_name",
             "date_joined",

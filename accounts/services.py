@@ -43,6 +43,7 @@ PROFILE_FIELDS = (
     "email_digest_enabled",
     "share_medication_names",
     "notify_doctor_on_missed",
+    "remind_again_minutes",
 )
 
 

@@ -117,6 +117,8 @@ class Reminder(models.Model):
     snoozed_until = models.DateTimeField(null=True, blank=True)
     snooze_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     nudge_claim = models.UUIDField(null=True, blank=True, editable=False)
+    # Remind again (profile ``remind_again_minutes``): when the one follow-up email was claimed.
+    followup_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     alert_claim = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = PatientScopedQuerySet.as_manager()

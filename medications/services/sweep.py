@@ -11,7 +11,7 @@ read through the partial index on ``next_dose_at`` (only due ones), reminders th
   rows still unclaimed; a sweep sends only rows carrying its token, so two sweeps, two beats or a
   redelivered task never email one dose twice;
 - retries: each retry compares-and-swaps ``attempts`` (see ``reminder_retry_delivery``);
-- snooze emails: claimed the same way (see ``medications.services.nudges``);
+- snooze and follow-up emails: claimed the same way (see ``medications.services.nudges``);
 - missed-dose alerts: flagged in the UPDATE that makes a dose missed, claimed like emails (see
   ``medications.services.alerts``).
 """
@@ -38,7 +38,7 @@ from medications.schedule import doses_between, next_dose, parse_hhmm
 from medications.services.alerts import report_missed, someone_to_tell
 from medications.services.delivery import EMAIL_FIELDS, send_batch, send_reminder_email
 from medications.services.doses import ANSWER_WINDOW
-from medications.services.nudges import deliver_snoozed
+from medications.services.nudges import deliver_follow_ups, deliver_snoozed
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class SweepResult:
     retrying: int = 0
     missed: int = 0
     snoozed: int = 0
+    followed_up: int = 0
     alerts: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -86,6 +87,7 @@ def sweep(*, now: datetime.datetime | None = None, on_transient: RetryHook | Non
     materialize_due_doses(now=now, result=result)
     deliver_due_reminders(now=now, result=result, on_transient=on_transient or _enqueue_retry)
     result.snoozed += deliver_snoozed(now=now)
+    result.followed_up += deliver_follow_ups(now=now)
     result.missed += close_unanswered(now=now)
     result.alerts += report_missed(now=now)
     logger.info("reminder sweep at %s: %s", now.isoformat(), result.as_dict())

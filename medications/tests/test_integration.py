@@ -4,6 +4,7 @@ Skipped in a plain run (SQLite: another process cannot see the in-memory test da
 failure under CI (MEDITRACK_REQUIRE_SERVICES=1).
 """
 
+import datetime
 import threading
 import time
 import uuid
@@ -106,6 +107,31 @@ def test_worker_on_redis_sends_one_email_per_due_dose(transactional_db, smtp_inb
         print(stop_process(worker, timeout=20))
 
 
+def race(work, *, threads: int = 2) -> list:
+    """Run ``work()`` in ``threads`` threads released at once (each on its own database
+    connection); return their results, failing on any exception."""
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+    results = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(work())
+        except Exception as exc:  # noqa: BLE001 (surfaced by the assertion below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(timeout=60)
+    assert errors == []
+    return results
+
+
 def test_two_sweeps_racing_email_each_dose_once(transactional_db, settings):
     require_postgres()
     settings.EMAIL_BACKEND = "medications.tests.backends.SlowBackend"
@@ -113,28 +139,34 @@ def test_two_sweeps_racing_email_each_dose_once(transactional_db, settings):
     patients = [PatientFactory(email=f"race{i}@example.test", timezone="Europe/London") for i in range(40)]
     for patient in patients:
         due_now(patient)
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-    results = []
     now = timezone.now()
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(sweep(now=now, on_transient=lambda *_: None))
-        except Exception as exc:  # noqa: BLE001 (surfaced by the assertion below)
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = race(lambda: sweep(now=now, on_transient=lambda *_: None))
     recipients = sorted(message.to[0] for message in mail.outbox)
     assert recipients == sorted(patient.email for patient in patients)  # each exactly once
     assert sum(result.sent for result in results) == 40
     assert Reminder.objects.count() == 40
     assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == 40
+
+
+def test_two_sweeps_racing_send_each_follow_up_once(transactional_db, settings):
+    """Remind again: the follow-up is claimed like the first email (conditional UPDATE), so two
+    concurrent sweeps on PostgreSQL send exactly one follow-up per unanswered dose."""
+    require_postgres()
+    settings.EMAIL_BACKEND = "medications.tests.backends.SlowBackend"
+    mail.outbox = []
+    patients = [
+        PatientFactory(email=f"again{i}@example.test", timezone="Asia/Kolkata", remind_again_minutes=10)
+        for i in range(40)
+    ]
+    for patient in patients:
+        due_now(patient)
+    now = timezone.now()
+    assert sweep(now=now, on_transient=lambda *_: None).sent == 40
+    mail.outbox = []
+    later = now + datetime.timedelta(minutes=11)
+    results = race(lambda: sweep(now=later, on_transient=lambda *_: None))
+    assert all(message.subject.startswith("Still to take: ") for message in mail.outbox)
+    recipients = sorted(message.to[0] for message in mail.outbox)
+    assert recipients == sorted(patient.email for patient in patients)  # each exactly once
+    assert sum(result.followed_up for result in results) == 40
+    assert Reminder.objects.filter(followup_sent_at=later).count() == 40
