@@ -22,7 +22,7 @@ from accounts.permissions import IsVerifiedDoctor, PatientWritesDoctorReads
 from accounts.readcache import cached_patient_read
 from core.params import PATIENT_REQUIRED_DOC, PatientQuerySerializer, WindowDaysQuery, validate_query
 from core.ratelimit import enforce_rate_limit
-from summaries import reports, selectors
+from summaries import export, reports, selectors
 from summaries.export import document, fhir, spreadsheet
 from summaries.serializers import DashboardSerializer, ExportQuerySerializer, PatientOverviewSerializer
 
@@ -150,7 +150,7 @@ class ExportView(DoctorReadAuditMixin, APIView):
         patient = subject.require(request)
         enforce_rate_limit(request, group="export", value=f"user:{request.user.pk}")
         write, content_type, extension = _EXPORTS[chosen]
-        response = StreamingHttpResponse(write(patient), content_type=content_type)
+        response = StreamingHttpResponse(export.snapshot(write, patient), content_type=content_type)
         filename = f"meditrack-export-{patient.pk}-{patient.local_today().isoformat()}.{extension}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"

@@ -366,3 +366,18 @@ def test_the_validator_refuses_what_the_models_refuse_on_either_path():
         validate(_dose(4, "2026-01-02T08:00:00Z", colour="red"))  # a new skeleton, refused whole
     with pytest.raises(FhirValidationError):
         validate({**_dose(5, "2026-01-02T08:00:00Z"), "id": "bad id!"})
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("fmt", ["json", "csv", "fhir"])
+def test_an_export_reads_one_snapshot(fmt):
+    """Outside a test transaction (as in production) every kind is read in one read-only
+    transaction, at REPEATABLE READ on PostgreSQL."""
+    patient = PatientFactory()
+    seed(patient, text="s", n=1)
+    with CaptureQueriesContext(connection) as queries:
+        body(client_for(patient).get(f"{URL}?format={fmt}"))
+    statements = [q["sql"] for q in queries.captured_queries]
+    if connection.vendor == "postgresql":
+        assert any("REPEATABLE READ READ ONLY" in sql for sql in statements)
+    assert not connection.in_atomic_block
