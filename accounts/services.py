@@ -17,9 +17,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from accounts import readcache
 from accounts.events import account_deleted
@@ -121,6 +123,56 @@ def patient_assign_doctor(*, patient: User, doctor_id: int | None) -> User:
 def doctors_set_verified(*, doctor_ids: list[int], verified: bool) -> int:
     """Admin action: (un)verify doctor accounts. Returns how many changed."""
     return User.objects.filter(pk__in=doctor_ids, role=Role.DOCTOR).update(is_verified_doctor=verified)
+
+
+def _refresh_token_spend(token: RefreshToken, user: User) -> None:
+    """Blacklist ``token`` with an INSERT that only one request can make.
+
+    simplejwt's rotation checks the blacklist, then writes with ``get_or_create``: two concurrent
+    redemptions both pass the check and both "succeed". Here the blacklist row is created, not
+    fetched: its one-to-one key on the outstanding token makes the database refuse the second
+    one, and that request is a 401 (PostgreSQL makes it wait for the first to commit)."""
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=token[jwt_settings.JTI_CLAIM],
+        defaults={
+            "user": user,
+            "token": str(token),
+            "created_at": token.current_time,
+            "expires_at": datetime_from_epoch(token["exp"]),
+        },
+    )
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=outstanding)
+    except IntegrityError:
+        raise InvalidToken("Token is blacklisted") from None
+
+
+def refresh_token_redeem(*, refresh: str) -> dict[str, str]:
+    """Exchange a refresh token for a new pair; the old one is spent exactly once.
+
+    Refused (401): a bad, expired or already spent token; a user who is gone or inactive; a
+    token issued before the user's password last changed (``CHECK_REVOKE_TOKEN``: tokens carry a
+    hash of the password they were issued under, so a change in the admin, the API or the shell
+    ends every session, refresh and access tokens alike)."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise InvalidToken(exc.args[0]) from None
+    user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
+    if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
+        raise AuthenticationFailed("No active account found for the given token.", code="no_active_account")
+    if jwt_settings.CHECK_REVOKE_TOKEN and token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(
+        user.password
+    ):
+        raise AuthenticationFailed("The user's password has been changed.", code="password_changed")
+    _refresh_token_spend(token, user)
+    access = str(token.access_token)
+    token.set_jti()
+    token.set_exp()
+    token.set_iat()
+    token.outstand()
+    return {"access": access, "refresh": str(token)}
 
 
 def refresh_token_revoke(*, user: User, refresh: str) -> None:

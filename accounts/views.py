@@ -69,11 +69,19 @@ class RefreshView(TokenRefreshView):
     @extend_schema(
         summary="Exchange a refresh token for a new pair (the old refresh token is revoked)",
         request=RefreshInputSerializer,
-        responses={200: TokenPairSerializer, 401: OpenApiResponse(description="Invalid, used or revoked token.")},
+        responses={
+            200: TokenPairSerializer,
+            400: OpenApiResponse(description="No refresh token in the body."),
+            401: OpenApiResponse(
+                description="Invalid, expired or already used token; the user is gone or inactive, or their password changed."
+            ),
+        },
         auth=[],
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
-        return super().post(request, *args, **kwargs)
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(services.refresh_token_redeem(refresh=serializer.validated_data["refresh"]))
 
 
 @extend_schema(tags=["auth"])
