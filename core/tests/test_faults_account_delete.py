@@ -1,8 +1,9 @@
 """Account deletion across processes: deleted in one gunicorn worker, refused in the other at once.
 
 gunicorn (2 sync workers, DEBUG off) serves the test database on PostgreSQL with a private Redis as
-the shared cache. The access token is first served (and its user cached) by both workers; the
-account is deleted through one of them; from then on every request with the old access token is
+the shared cache (cached reads, rate limits). The access token is first served by both workers
+(each holding its database connection and whatever a process keeps); the account is deleted
+through one of them; from then on every request with the old access token is
 a 401 in both, and the refresh token is refused too. gunicorn's access log names the worker (pid)
 that answered each request, so the test knows both were asked.
 
