@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import decimal
 import itertools
 import math
 from collections.abc import Iterator
@@ -117,13 +118,50 @@ def _percent(value: float | None) -> str:
     return "n/a (no scheduled doses were due)" if value is None else f"{value:.1f}%"
 
 
-def schedule_text(medication: dict[str, Any]) -> str:
-    """The Frequency column: what the patient actually follows (local times)."""
-    if medication["frequency"] == "as_needed":
+WEEKDAYS = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
+
+
+def _number(value: Any) -> str:
+    """1, 0.5, 2.25 (a Decimal without trailing zeros)."""
+    return format(decimal.Decimal(str(value)).normalize(), "f")
+
+
+def _day_rule(m: dict[str, Any]) -> str | None:
+    if m.get("days_of_week"):
+        return "on " + ", ".join(WEEKDAYS.get(day, day) for day in m["days_of_week"])
+    if (m.get("every_n_days") or 1) > 1:
+        return f"every {m['every_n_days']} days from {m['start_date'].isoformat()}"
+    if m.get("cycle_on_days") and m.get("cycle_off_days"):
+        return f"{m['cycle_on_days']} days on, {m['cycle_off_days']} days off from {m['start_date'].isoformat()}"
+    return None
+
+
+def _dose_rule(m: dict[str, Any]) -> str | None:
+    unit = m.get("dose_unit") or "dose"
+    if m.get("taper"):
+        steps = "; ".join(f"{_number(step['dose_quantity'])} from day {step['from_day']}" for step in m["taper"])
+        return f"tapering ({unit}): {steps}"
+    quantity = m.get("dose_quantity")
+    if quantity is not None and (decimal.Decimal(str(quantity)) != 1 or unit != "dose"):
+        return f"{_number(quantity)} × {unit}"
+    return None
+
+
+def schedule_text(m: dict[str, Any]) -> str:
+    """The Frequency column: what the patient actually follows (local times, the days it applies
+    to and the dose), from the medication's schedule fields."""
+    if m["frequency"] == "as_needed":
         return "As needed"
-    label = "Daily" if medication["frequency"] == "custom" else medication["frequency_label"]
-    times = medication["reminder_times"]
-    return f"{label} at {', '.join(times)}" if times else label
+    times = ", ".join(m["reminder_times"])
+    days = _day_rule(m)
+    if m["frequency"] == "interval" and m.get("interval_hours"):
+        text = f"Every {m['interval_hours']} hours at {times}"
+    elif m["frequency"] == "custom":
+        text = f"At {times}" if days else f"Daily at {times}"
+    else:
+        text = f"{m['frequency_label']} at {times}" if times else m["frequency_label"]
+    parts = [text, days, _dose_rule(m)]
+    return ", ".join(part for part in parts if part)
 
 
 def _medication_rows(medications: list[dict[str, Any]]) -> list[list[str]]:

@@ -17,6 +17,16 @@ from symptoms.insights import analysis
 from symptoms.insights.services import cached_insight, local_insight
 
 REPORT_SYMPTOM_LIMIT = 500
+REGIMEN_FIELDS = (
+    "days_of_week",
+    "every_n_days",
+    "cycle_on_days",
+    "cycle_off_days",
+    "interval_hours",
+    "dose_quantity",
+    "dose_unit",
+    "taper",
+)
 
 
 def current_medications(*, patient: User) -> QuerySet[Medication]:
@@ -94,6 +104,9 @@ def _report_medications(patient: User) -> list[dict[str, Any]]:
             "start_date": m.start_date,
             "end_date": m.end_date,
             "notes": m.notes,
+            # The regimen fields (SPEC part two); read defensively until the regimen branch has
+            # landed them on the model.
+            **{field: getattr(m, field, None) for field in REGIMEN_FIELDS},
         }
         for m in current_medications(patient=patient)
     ]

@@ -94,6 +94,47 @@ def test_medications_show_their_schedule_and_notes(patient):
     assert "Take with food & water" in text and "Twice daily at" in text
 
 
+def _medication(**fields):
+    base = {
+        "frequency": "once_daily",
+        "frequency_label": "Once daily",
+        "reminder_times": ["08:00"],
+        "start_date": datetime.date(2026, 3, 2),
+    }
+    return {**base, **fields}
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({}, "Once daily at 08:00"),
+        ({"frequency": "as_needed", "reminder_times": []}, "As needed"),
+        ({"frequency": "custom", "reminder_times": ["07:30", "19:30"]}, "Daily at 07:30, 19:30"),
+        ({"days_of_week": ["mon"], "dose_quantity": "15", "dose_unit": "mg"}, "Once daily at 08:00, on Mon, 15 × mg"),
+        (
+            {"frequency": "custom", "reminder_times": ["09:00"], "days_of_week": ["mon", "thu"]},
+            "At 09:00, on Mon, Thu",
+        ),
+        ({"every_n_days": 3}, "Once daily at 08:00, every 3 days from 2026-03-02"),
+        ({"cycle_on_days": 21, "cycle_off_days": 7}, "Once daily at 08:00, 21 days on, 7 days off from 2026-03-02"),
+        (
+            {"frequency": "interval", "interval_hours": 8, "reminder_times": ["08:00", "16:00"]},
+            "Every 8 hours at 08:00, 16:00",
+        ),
+        (
+            {
+                "dose_unit": "tablet",
+                "taper": [{"from_day": 0, "dose_quantity": 4}, {"from_day": 7, "dose_quantity": 2.5}],
+            },
+            "Once daily at 08:00, tapering (tablet): 4 from day 0; 2.5 from day 7",
+        ),
+        ({"dose_quantity": "1.00", "dose_unit": "dose", "every_n_days": 1}, "Once daily at 08:00"),
+    ],
+)
+def test_the_frequency_column_says_the_whole_schedule(fields, expected):
+    assert reports.schedule_text(_medication(**fields)) == expected
+
+
 def test_one_of_a_kind_is_singular(patient):
     MoodFactory(patient=patient, mood=4)
     text = "\n".join(pages(client_for(patient).get(URL, {"days": 1}).content))
