@@ -37,9 +37,9 @@ def _link(message, kind: str) -> str:
 
 def test_snoozed_followed_up_missed_and_reported_to_the_accepted_caregiver(
     transactional_db,
-    smtp_inbox,
+    smtp_inbox,  # noqa: F811 (the fixture imported above)
     monkeypatch,
-    settings,  # noqa: F811
+    settings,
 ):
     require_postgres()
     redis_url = require_redis()
