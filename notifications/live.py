@@ -139,6 +139,7 @@ class DatabaseRelay:
 
     def __init__(self) -> None:
         self.cursor: int | None = None
+        self.started_at = timezone.now()
         self.heartbeat = _listener_dir() / f"ws-{os.getpid()}.alive"
         self.last_prune = 0.0
 
@@ -146,10 +147,9 @@ class DatabaseRelay:
         close_old_connections()
         self.heartbeat.parent.mkdir(parents=True, exist_ok=True)
         self.heartbeat.touch()
-        if self.cursor is None:  # start after what is already there: nothing is replayed
-            last = LiveEvent.objects.order_by("-id").values_list("id", flat=True).first()
-            self.cursor = last or 0
-            return []
+        if self.cursor is None:  # start after what was there before this relay: nothing old is replayed
+            older = LiveEvent.objects.filter(created_at__lt=self.started_at)
+            self.cursor = older.order_by("-id").values_list("id", flat=True).first() or 0
         rows = list(LiveEvent.objects.filter(id__gt=self.cursor).order_by("id")[:RELAY_BATCH])
         if rows:
             self.cursor = rows[-1].id
