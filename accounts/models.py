@@ -37,7 +37,10 @@ class UserQuerySet(models.QuerySet):
 
 
 class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
-    pass
+    def get_by_natural_key(self, username):
+        """Usernames are unique whatever their case (``accounts_user_username_ci_unique``), so
+        "Ana" logs in as "ana" (API and admin alike)."""
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
 
 def visible_patients_q(user: User, *, field: str = "patient") -> Q:
@@ -60,15 +63,23 @@ class PatientScopedQuerySet(models.QuerySet):
         return self.filter(visible_patients_q(user))
 
 
+class UsernameValidator(ASCIIUsernameValidator):
+    """ASCII letters, digits and ``. + - _``: no look-alike Unicode names, the documented pattern
+    means the same to every client (JSON Schema's \\w is ASCII), and no "@", so a username never
+    is or looks like an email address (login accepts either)."""
+
+    regex = r"^[\w.+-]+\Z"
+    message = "Enter a username of ASCII letters, digits and . + - _ only (no @: it is not an email address)."
+
+
 class User(AbstractUser):
-    # ASCII only: no look-alike Unicode names, and the documented pattern means the same to every
-    # client (JSON Schema's \w is ASCII).
-    username_validator = ASCIIUsernameValidator()
+    username_validator = UsernameValidator()
     username = models.CharField(
         "username",
         max_length=150,
         unique=True,
-        help_text="Required. 150 characters or fewer. ASCII letters, digits and @/./+/-/_ only.",
+        help_text="Required. 150 characters or fewer. ASCII letters, digits and ./+/-/_ only; "
+        "unique whatever the case.",
         validators=[username_validator],
         error_messages={"unique": "A user with that username already exists."},
     )
@@ -116,6 +127,11 @@ class User(AbstractUser):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
+            ),
             models.UniqueConstraint(
                 Lower("email"),
                 condition=~Q(email=""),

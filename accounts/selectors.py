@@ -16,8 +16,13 @@ def verified_doctors() -> QuerySet[User]:
 
 
 def username_for_login(identifier: str) -> str:
-    """Login accepts a username or the account's email (case-insensitive)."""
-    if "@" in identifier and not User.objects.filter(username=identifier).exists():
+    """Login accepts a username or the account's email, both case-insensitive.
+
+    A username has no "@" (``UsernameValidator``), so an identifier with one is an email first:
+    an account created before that rule, named like someone else's email, never captures that
+    person's login (it still logs in by its own email, or by its username when no email matches).
+    """
+    if "@" in identifier:
         match = User.objects.filter(email__iexact=identifier).values_list("username", flat=True).first()
         if match:
             return match

@@ -57,6 +57,17 @@ def _ensure_email_free(email: str, *, exclude_pk: int | None = None) -> None:
         raise ValidationError({"email": [EMAIL_TAKEN]})
 
 
+USERNAME_TAKEN = "A user with that username already exists."
+
+
+def _ensure_username_free(username: str, *, exclude_pk: int | None = None) -> None:
+    taken = User.objects.filter(username__iexact=username)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError({"username": [USERNAME_TAKEN]})
+
+
 def _save_or_conflict(user: User) -> None:
     """Save; the database's case-insensitive unique index is the final word on emails."""
     try:
@@ -66,7 +77,7 @@ def _save_or_conflict(user: User) -> None:
         if "email" in str(exc).lower():
             raise ValidationError({"email": [EMAIL_TAKEN]}) from None
         if "username" in str(exc).lower():
-            raise ValidationError({"username": ["A user with that username already exists."]}) from None
+            raise ValidationError({"username": [USERNAME_TAKEN]}) from None
         raise
 
 
@@ -83,6 +94,7 @@ def user_register(*, username: str, email: str, password: str, role: str = Role.
         validate_password(password, user=user)
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from None
+    _ensure_username_free(user.username)
     _ensure_email_free(user.email)
     user.set_password(password)
     _save_or_conflict(user)
@@ -100,6 +112,8 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
         if field not in PROFILE_FIELDS:
             raise ValueError(f"{field} is not an editable profile field")
         setattr(user, field, value)
+    if "username" in data:
+        _ensure_username_free(user.username, exclude_pk=user.pk)
     if "email" in data:
         user.email = User.objects.normalize_email(user.email)
         _ensure_email_free(user.email, exclude_pk=user.pk)
