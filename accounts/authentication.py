@@ -1,4 +1,5 @@
-"""JWT authentication (simplejwt): the user and their doctor, read in one query per request.
+"""JWT authentication (simplejwt): the user and their doctor, read in one query per request
+(``accounts.selectors.user_with_doctor``).
 
 The user is read from the database on every request, never from a cache, so a deactivated or
 deleted account, or one whose password changed (``CHECK_REVOKE_TOKEN``: an access token carries a
@@ -12,13 +13,22 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
 
 from accounts.models import User
+from accounts.selectors import user_with_doctor
 
 
-class _UsersWithDoctor:
-    """What simplejwt's ``get_user`` needs of a user model: ``objects.get`` and ``DoesNotExist``."""
+class _Users:
+    """What simplejwt's ``get_user`` needs of a user model (``objects.get`` and ``DoesNotExist``),
+    answered by ``accounts.selectors.user_with_doctor``."""
 
     DoesNotExist = User.DoesNotExist
-    objects = User.objects.select_related("assigned_doctor")
+
+    class objects:
+        @staticmethod
+        def get(*, id: int) -> User:
+            user = user_with_doctor(id)
+            if user is None:
+                raise User.DoesNotExist
+            return user
 
 
 class JWTAuthentication(SimpleJWTAuthentication):
@@ -27,7 +37,7 @@ class JWTAuthentication(SimpleJWTAuthentication):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.user_model = _UsersWithDoctor
+        self.user_model = _Users
 
 
 class JWTAuthenticationScheme(SimpleJWTScheme):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+from django.db import connections
 from django.db.models import QuerySet
 
 from accounts.models import Caregiver, CaregiverStatus, DataAccessLog, User
@@ -45,3 +48,43 @@ def caregiver_for_link(caregiver_id: int) -> Caregiver | None:
 def accepted_caregivers(*, patient_ids) -> QuerySet[Caregiver]:
     """Who hears about these patients' missed doses (one query; the sweep's read)."""
     return Caregiver.objects.filter(patient_id__in=patient_ids, status=CaregiverStatus.ACCEPTED).order_by("id")
+
+
+# --- The authenticated user ------------------------------------------------------------------
+
+# What a user's doctor needs to be named (``display_name``); any other field loads on access.
+_DOCTOR_FIELDS = ("id", "username", "first_name", "last_name")
+
+
+@functools.cache
+def _user_with_doctor_sql(alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    table = quote(User._meta.db_table)
+    user_columns = ", ".join(f"u.{quote(field.column)}" for field in User._meta.concrete_fields)
+    doctor_columns = ", ".join(f"d.{quote(name)} AS {quote('doctor_' + name)}" for name in _DOCTOR_FIELDS)
+    # Only model metadata and quoted names go into the text; the id is a parameter.
+    return (
+        f"SELECT {user_columns}, {doctor_columns} FROM {table} u "  # noqa: S608
+        f"LEFT JOIN {table} d ON d.{quote('id')} = u.{quote('assigned_doctor_id')} WHERE u.{quote('id')} = %s"
+    )
+
+
+def user_with_doctor(user_id: int) -> User | None:
+    """The user and the names of their doctor, in one query, for authentication (every request).
+
+    What ``User.objects.select_related("assigned_doctor").get(pk=…)`` returns, written as SQL
+    once per process: Django compiling that 40-column join cost more than the round trip itself
+    (docs/performance.md). The rows still go through Django (``raw()``: field converters, model
+    instances); the doctor carries its names, its other fields load on access.
+    """
+    alias = User.objects.db
+    user = next(iter(User.objects.raw(_user_with_doctor_sql(alias), [user_id])), None)
+    if user is None:
+        return None
+    doctor = None
+    if user.doctor_id is not None:
+        doctor = User.from_db(alias, _DOCTOR_FIELDS, [getattr(user, f"doctor_{name}") for name in _DOCTOR_FIELDS])
+    for name in _DOCTOR_FIELDS:
+        delattr(user, f"doctor_{name}")
+    User._meta.get_field("assigned_doctor").set_cached_value(user, doctor)
+    return user

@@ -9,11 +9,14 @@ What it does, in order (run it through `make bench`, which prepares the servers 
 4. per endpoint: one request that must answer 200 (else the endpoint is an error), a short wrk
    warm-up, and the SQL queries one request makes (Django's test client with
    ``CaptureQueriesContext``, in this process, against the same database);
-5. ``--rounds`` rounds over the endpoints, each endpoint bracketed by runs of the trivial
+5. in each mode (``--modes``): ``cached``, the production default, and ``cold``, with the per-patient
+   read cache off (``READ_CACHE_SECONDS=0``: what the first read after every write costs), each on
+   its own gunicorn; ``--rounds`` rounds over the endpoints, each endpoint bracketed by runs of the trivial
    ``GET /api/meta/``: its ratio is its throughput over the mean of the two ceiling runs around
    it, so both sides of the ratio see the same background load on this shared machine. Each
    endpoint keeps its best round (the least disturbed one);
-6. prints the table, writes ``bench/results/api.json`` and exits 1 when a target is missed.
+6. prints one table per mode, writes ``bench/results/api.json`` and exits 1 when a target of
+   either mode is missed. (There is no user cache to turn off: the user is read on every request.)
 
 Targets are ratios to the trivial endpoint measured in the same run, so a busy machine moves both
 sides: see ``docs/performance.md``.
@@ -60,27 +63,44 @@ SYMPTOMS_LIST = 0.03
 
 
 @dataclass(frozen=True)
+class Mode:
+    key: str
+    label: str
+    env: dict[str, str]
+
+
+MODES = (
+    Mode("cached", "cached (READ_CACHE_SECONDS=300, the default)", {"READ_CACHE_SECONDS": "300"}),
+    Mode("cold", "cold (READ_CACHE_SECONDS=0: every read computed)", {"READ_CACHE_SECONDS": "0"}),
+)
+
+
+@dataclass(frozen=True)
 class Endpoint:
     key: str
     label: str
     path: str
-    target: float | None = None
+    target: float | None = None  # with the read cache (the "cached" mode)
+    cold_target: float | None = None  # without it (the "cold" mode)
+
+    def target_in(self, mode: str) -> float | None:
+        return self.cold_target if mode == "cold" else self.target
 
 
 def endpoints(*, medication_id: int, symptom_id: int) -> list[Endpoint]:
     """Every read endpoint of the issue, by its SPEC path; the trivial one first."""
     return [
         Endpoint(CEILING, "meta (trivial DRF view: the ceiling)", "/api/meta/"),
-        Endpoint("profile", "profile", "/api/auth/profile/", SINGLE_OBJECT),
-        Endpoint("medications_list", "medications list (50)", "/api/medications/", MEDICATIONS_LIST),
-        Endpoint("medication_detail", "medication detail", f"/api/medications/{medication_id}/", SINGLE_OBJECT),
-        Endpoint("symptoms_list", "symptoms list (1,000)", "/api/symptoms/", SYMPTOMS_LIST),
+        Endpoint("profile", "profile", "/api/auth/profile/", SINGLE_OBJECT, 0.60),
+        Endpoint("medications_list", "medications list (50)", "/api/medications/", MEDICATIONS_LIST, 0.25),
+        Endpoint("medication_detail", "medication detail", f"/api/medications/{medication_id}/", SINGLE_OBJECT, 0.40),
+        Endpoint("symptoms_list", "symptoms list (1,000)", "/api/symptoms/", SYMPTOMS_LIST, 0.04),
         Endpoint("symptom_detail", "symptom detail", f"/api/symptoms/{symptom_id}/", SINGLE_OBJECT),
         Endpoint("last_seven_days", "symptoms last_seven_days", "/api/symptoms/last_seven_days/"),
-        Endpoint("summary", "symptoms summary", "/api/symptoms/summary/"),
-        Endpoint("dashboard", "dashboard?days=30", "/api/dashboard/?days=30", AGGREGATES),
-        Endpoint("moods_trends", "moods trends?days=30", "/api/moods/trends/?days=30"),
-        Endpoint("adherence", "adherence?days=30", "/api/medications/adherence/?days=30", AGGREGATES),
+        Endpoint("summary", "symptoms summary", "/api/symptoms/summary/", None, 0.25),
+        Endpoint("dashboard", "dashboard?days=30", "/api/dashboard/?days=30", AGGREGATES, 0.12),
+        Endpoint("moods_trends", "moods trends?days=30", "/api/moods/trends/?days=30", None, 0.50),
+        Endpoint("adherence", "adherence?days=30", "/api/medications/adherence/?days=30", AGGREGATES, 0.12),
         Endpoint("reminders", "reminders history", "/api/medications/reminders/"),
         Endpoint("ai_insights", "AI insights (cached)", "/api/symptoms/ai_insights/?days=7"),
     ]
@@ -288,8 +308,9 @@ def http_get(url: str, token: str | None, timeout: float = 30.0) -> tuple[int, b
 class Gunicorn:
     """The API as production runs it (see the Procfile), on a free local port."""
 
-    def __init__(self, workers: int = WORKERS, log_path: Path = GUNICORN_LOG) -> None:
+    def __init__(self, workers: int = WORKERS, log_path: Path = GUNICORN_LOG, env: dict | None = None) -> None:
         self.log_path = log_path
+        self.env = env or {}
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
@@ -313,7 +334,7 @@ class Gunicorn:
             "warning",
         ]
         # Behind the simulated TLS proxy: X-Forwarded-Proto is honoured only from a declared proxy.
-        env = {**os.environ, "TRUSTED_PROXY_COUNT": "1"}
+        env = {**os.environ, "TRUSTED_PROXY_COUNT": "1", **self.env}
         # Its own process group, so stopping it stops its workers and nothing else.
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -476,11 +497,15 @@ def measure(
     ceiling_seconds: int,
     rounds: int,
     warmup: int,
+    mode: Mode = MODES[0],
     log=print,
 ) -> list[Result]:
-    results = [Result(key=e.key, label=e.label, path=e.path, target=e.target) for e in targets]
-    with Gunicorn() as server:
-        log(f"gunicorn: {server.workers} sync workers on {server.base_url}")
+    from django.test import override_settings
+
+    results = [Result(key=e.key, label=e.label, path=e.path, target=e.target_in(mode.key)) for e in targets]
+    in_process = override_settings(**{name: int(value) for name, value in mode.env.items()})
+    with Gunicorn(env=mode.env) as server, in_process:
+        log(f"{mode.label}: gunicorn, {server.workers} sync workers on {server.base_url}")
 
         def load(result: Result, duration: int) -> Run:
             run = wrk(server.base_url + result.path, token=token, seconds=duration)
@@ -541,11 +566,10 @@ def _sample_json(sample: Sample) -> dict[str, Any]:
     }
 
 
-def report(results: list[Result], *, passed: bool, context: dict[str, Any]) -> dict[str, Any]:
+def report(results: list[Result], *, passed: bool) -> dict[str, Any]:
     ceiling = next((r for r in results if r.key == CEILING), None)
     ceiling_runs = sorted(sample.run.rps for sample in ceiling.samples) if ceiling else []
     return {
-        **context,
         "passed": passed,
         "ceiling_rps": {
             "best": round(ceiling_runs[-1], 1) if ceiling_runs else None,
@@ -597,6 +621,9 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", type=_positive_int, default=3, help="rounds over every endpoint; the best one counts"
     )
     parser.add_argument("--warmup", type=_positive_int, default=1, help="wrk warm-up seconds per endpoint")
+    parser.add_argument(
+        "--modes", default=",".join(mode.key for mode in MODES), help="comma-separated: cached, cold (default both)"
+    )
     parser.add_argument("--only", default="", help="comma-separated endpoint keys (the ceiling is always kept)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON results")
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
@@ -606,6 +633,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Behind the simulated TLS proxy, as the gunicorn under test (the in-process measures too).
+    os.environ["TRUSTED_PROXY_COUNT"] = "1"
     import django
 
     django.setup()
@@ -628,21 +657,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         wanted = {key.strip() for key in args.only.split(",")} | {CEILING}
         targets = [endpoint for endpoint in targets if endpoint.key in wanted]
-    results = measure(
-        targets,
-        token=prepared["token"],
-        seconds=args.seconds,
-        ceiling_seconds=args.ceiling_seconds,
-        rounds=args.rounds,
-        warmup=args.warmup,
-    )
-    passed = evaluate(results)
+    modes = [mode for mode in MODES if mode.key in {key.strip() for key in args.modes.split(",")}]
+    by_mode: dict[str, list[Result]] = {}
+    verdicts: dict[str, bool] = {}
+    for mode in modes:
+        by_mode[mode.key] = measure(
+            targets,
+            token=prepared["token"],
+            seconds=args.seconds,
+            ceiling_seconds=args.ceiling_seconds,
+            rounds=args.rounds,
+            warmup=args.warmup,
+            mode=mode,
+        )
+        verdicts[mode.key] = evaluate(by_mode[mode.key])
+    passed = all(verdicts.values())
 
-    print()
-    print(render_table(results))
-    if args.markdown:
-        print()
-        print(render_markdown(results))
+    for mode in modes:
+        print(f"\n{mode.label}")
+        print(render_table(by_mode[mode.key]))
+        if args.markdown:
+            print()
+            print(render_markdown(by_mode[mode.key]))
     context = {
         "generated_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -663,10 +699,18 @@ def main(argv: list[str] | None = None) -> int:
         "seconds_total": round(time.monotonic() - started, 1),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report(results, passed=passed, context=context), indent=2) + "\n")
+    document = {
+        **context,
+        "passed": passed,
+        "modes": {
+            mode.key: {"label": mode.label, "env": mode.env, **report(by_mode[mode.key], passed=verdicts[mode.key])}
+            for mode in modes
+        },
+    }
+    args.output.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nResults: {args.output}  ({context['seconds_total']:.0f} s)")
     if not passed:
-        missed = [result.label for result in results if not result.passed]
+        missed = [f"{r.label} ({key})" for key, results in by_mode.items() for r in results if not r.passed]
         print(f"bench: FAILED: {len(missed)} endpoint(s) missed a target: {', '.join(missed)}", file=sys.stderr)
         return 1
     print("bench: every target met")

@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["READ_CACHE_SECONDS"] = "0"
+    os.environ["TRUSTED_PROXY_COUNT"] = "1"  # behind the simulated TLS proxy, as in make bench
     import django
 
     django.setup()

@@ -202,7 +202,7 @@ REST_FRAMEWORK = {
     # orjson with a nesting bound: a deeply nested body is a 400 (core/parsers.py).
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.filters.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "core.filters.StrictOrderingFilter",
     ],

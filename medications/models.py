@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from accounts.models import PatientScopedQuerySet
 from core.validators import reject_html
@@ -73,6 +75,15 @@ class Medication(models.Model):
 
     def is_current_on(self, today: datetime.date) -> bool:
         return self.is_active and self.start_date <= today and (self.end_date is None or today <= self.end_date)
+
+    @property
+    def is_current(self) -> bool:
+        """Current on the owner's local today. Lists annotate the owner's zone
+        (``patient_timezone``) instead of loading the owner."""
+        zone = self.__dict__.get("patient_timezone")
+        if zone is None:
+            return self.is_current_on(self.patient.local_today())
+        return self.is_current_on(timezone.now().astimezone(ZoneInfo(zone or "UTC")).date())
 
 
 class ReminderStatus(models.TextChoices):

@@ -80,8 +80,8 @@ def adherence_summary(*, patient: User, days: int) -> dict[str, Any]:
 
 def medications_visible(*, user: User, patient: User | None = None) -> QuerySet[Medication]:
     """What ``user`` may read, narrowed to one ``patient`` (a doctor's ``?patient=``).
-    ``patient`` joined: ``is_current`` needs the owner's zone for "today"."""
-    queryset = Medication.objects.for_user(user).select_related("patient")
+    The owner's zone annotated: ``is_current`` needs it for "today" (one column, not the owner)."""
+    queryset = Medication.objects.for_user(user).annotate(patient_timezone=F("patient__timezone"))
     if patient is not None:
         queryset = queryset.filter(patient=patient)
     return queryset

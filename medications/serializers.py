@@ -50,7 +50,7 @@ class MedicationSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.Mode
         read_only_fields = ("id", "patient", "created_at", "updated_at")
 
     def get_is_current(self, obj: Medication) -> bool:
-        return obj.is_current_on(obj.patient.local_today())
+        return obj.is_current
 
     lean_is_current = get_is_current
 

@@ -8,7 +8,6 @@ lists a doctor who omits ``?patient=`` sees all of their patients' rows; the per
 
 from __future__ import annotations
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -21,7 +20,7 @@ from accounts.audit import DoctorReadAuditMixin
 from accounts.models import AccessResource
 from accounts.permissions import PatientWritesDoctorReads
 from accounts.readcache import cached_patient_read
-from core.filters import FILTER_BACKENDS, StrictOrderingFilter
+from core.filters import FILTER_BACKENDS, DjangoFilterBackend, StrictOrderingFilter
 from core.params import (
     ID_PATH_REGEX,
     PATIENT_REQUIRED_DOC,

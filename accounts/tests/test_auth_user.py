@@ -61,3 +61,20 @@ def test_a_deleted_user_is_refused(patient, patient_client):
     patient_client.get("/api/auth/profile/")
     patient.delete()
     assert patient_client.get("/api/auth/profile/").status_code == 401
+
+
+@pytest.mark.parametrize("with_doctor", [True, False])
+def test_the_users_query_loads_what_the_orm_would(with_doctor, django_assert_num_queries):
+    from accounts.selectors import user_with_doctor
+
+    doctor = DoctorFactory(first_name="Ann", last_name="Lee") if with_doctor else None
+    patient = PatientFactory(assigned_doctor=doctor, date_of_birth="1980-02-03")
+    expected = User.objects.select_related("assigned_doctor").get(pk=patient.pk)
+    with django_assert_num_queries(1):
+        loaded = user_with_doctor(patient.pk)
+        names = loaded.assigned_doctor.display_name if with_doctor else loaded.assigned_doctor
+    fields = [field.attname for field in User._meta.concrete_fields]
+    assert [getattr(loaded, name) for name in fields] == [getattr(expected, name) for name in fields]
+    assert names == ("Ann Lee" if with_doctor else None)
+    assert not any(name.startswith("doctor_") for name in vars(loaded))
+    assert user_with_doctor(patient.pk + 1000) is None

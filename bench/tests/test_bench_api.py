@@ -166,6 +166,17 @@ def test_endpoints_cover_the_issue_list_with_its_targets():
         "adherence": 0.15,
         "symptoms_list": 0.03,
     }
+    assert {key: e.cold_target for key, e in targets.items() if e.cold_target} == {
+        "profile": 0.60,
+        "medication_detail": 0.40,
+        "medications_list": 0.25,
+        "summary": 0.25,
+        "moods_trends": 0.50,
+        "dashboard": 0.12,
+        "adherence": 0.12,
+        "symptoms_list": 0.04,
+    }
+    assert targets["dashboard"].target_in("cold") == 0.12 and targets["dashboard"].target_in("cached") == 0.15
 
 
 # --- Verdicts ---------------------------------------------------------------------------------
