@@ -18,6 +18,8 @@ from config.asgi import application
 from notifications import live
 
 TIMEOUT = 5
+# Transactional: on PostgreSQL, database_sync_to_async closes a connection held in a test transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +53,6 @@ def send(user_id: int, event_type: str, data: dict) -> None:
     async_to_sync(get_channel_layer().group_send)(live.group_name(user_id), live.layer_message(event_type, data))
 
 
-@pytest.mark.django_db
 def test_auth_then_own_events_only():
     alice, bob = PatientFactory(), PatientFactory()
 
@@ -68,7 +69,6 @@ def test_auth_then_own_events_only():
     run(scenario)
 
 
-@pytest.mark.django_db
 def test_auth_ok_says_who_and_until_when():
     alice = PatientFactory()
     token = AccessToken.for_user(alice)
@@ -96,7 +96,6 @@ BAD_FIRST_MESSAGES = [
 ]
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("message", BAD_FIRST_MESSAGES)
 def test_bad_first_message_closes_4401(message):
     async def scenario():
@@ -107,7 +106,6 @@ def test_bad_first_message_closes_4401(message):
     run(scenario)
 
 
-@pytest.mark.django_db
 def test_invalid_json_first_closes_4401():
     async def scenario():
         ws = await connected()
@@ -117,7 +115,6 @@ def test_invalid_json_first_closes_4401():
     run(scenario)
 
 
-@pytest.mark.django_db
 def test_expired_refresh_and_inactive_tokens_close_4401():
     alice = PatientFactory()
     expired = AccessToken.for_user(alice)
@@ -134,7 +131,6 @@ def test_expired_refresh_and_inactive_tokens_close_4401():
     run(scenario)
 
 
-@pytest.mark.django_db
 def test_no_auth_message_closes_4401_after_the_timeout(settings):
     settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS = 0.2
 
@@ -145,7 +141,6 @@ def test_no_auth_message_closes_4401_after_the_timeout(settings):
     run(scenario)
 
 
-@pytest.mark.django_db
 def test_token_expiring_during_the_connection_closes_4401():
     alice = PatientFactory()
     token = AccessToken.for_user(alice)
@@ -158,7 +153,6 @@ def test_token_expiring_during_the_connection_closes_4401():
     run(scenario)
 
 
-@pytest.mark.django_db
 def test_a_fresh_token_keeps_the_connection_and_another_users_token_closes_it():
     alice, bob = PatientFactory(), PatientFactory()
     short = AccessToken.for_user(alice)
@@ -177,7 +171,6 @@ def test_a_fresh_token_keeps_the_connection_and_another_users_token_closes_it():
     run(scenario)
 
 
-@pytest.mark.django_db
 def test_doctor_gets_dose_updated_only_and_the_delivery_is_audited():
     doctor = DoctorFactory()
     patient = PatientFactory(assigned_doctor=doctor)
@@ -201,7 +194,6 @@ def test_doctor_gets_dose_updated_only_and_the_delivery_is_audited():
     assert log == [(doctor.pk, "medications")]
 
 
-@pytest.mark.django_db
 def test_messages_after_auth_other_than_auth_are_ignored():
     alice = PatientFactory()
 
@@ -217,7 +209,6 @@ def test_messages_after_auth_other_than_auth_are_ignored():
     run(scenario)
 
 
-@pytest.mark.django_db(transaction=True)
 def test_embedded_default_relays_events_written_by_other_processes(settings):
     """No Redis: ``publish`` (in any process) writes a row, the ws process's relay delivers it."""
     settings.LIVE_EVENTS_THROUGH_DATABASE = True
@@ -245,7 +236,6 @@ def test_embedded_default_relays_events_written_by_other_processes(settings):
     run(scenario)
 
 
-@pytest.mark.django_db
 def test_embedded_default_writes_nothing_without_a_listener(settings, tmp_path):
     from notifications.models import LiveEvent
 
