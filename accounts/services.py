@@ -32,6 +32,9 @@ from core.mail import EmailDeliveryError, send_templated_email, unsubscribe_head
 logger = logging.getLogger(__name__)
 
 EMAIL_TAKEN = "A user with that email already exists."
+# A profile's email change is answered without saying whether another account has the address
+# (and is rate-limited: RATE_LIMITS["email_change"]), so the profile is no account-existence oracle.
+EMAIL_UNAVAILABLE = "This email address cannot be used for this account."
 PROFILE_FIELDS = (
     "username",
     "email",
@@ -49,12 +52,17 @@ PROFILE_FIELDS = (
 )
 
 
-def _ensure_email_free(email: str, *, exclude_pk: int | None = None) -> None:
+def _ensure_email_free(email: str, *, exclude_pk: int | None = None, message: str = EMAIL_TAKEN) -> None:
     taken = User.objects.filter(email__iexact=email)
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if email and taken.exists():
-        raise ValidationError({"email": [EMAIL_TAKEN]})
+        raise ValidationError({"email": [message]})
+
+
+def email_change_requested(*, user: User, email: str) -> bool:
+    """Whether a profile update's ``email`` is a change (not the current address in any case)."""
+    return User.objects.normalize_email(email).lower() != user.email.lower()
 
 
 USERNAME_TAKEN = "A user with that username already exists."
@@ -68,14 +76,14 @@ def _ensure_username_free(username: str, *, exclude_pk: int | None = None) -> No
         raise ValidationError({"username": [USERNAME_TAKEN]})
 
 
-def _save_or_conflict(user: User) -> None:
+def _save_or_conflict(user: User, *, email_taken: str = EMAIL_TAKEN) -> None:
     """Save; the database's case-insensitive unique index is the final word on emails."""
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
         if "email" in str(exc).lower():
-            raise ValidationError({"email": [EMAIL_TAKEN]}) from None
+            raise ValidationError({"email": [email_taken]}) from None
         if "username" in str(exc).lower():
             raise ValidationError({"username": [USERNAME_TAKEN]}) from None
         raise
@@ -116,9 +124,9 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
         _ensure_username_free(user.username, exclude_pk=user.pk)
     if "email" in data:
         user.email = User.objects.normalize_email(user.email)
-        _ensure_email_free(user.email, exclude_pk=user.pk)
+        _ensure_email_free(user.email, exclude_pk=user.pk, message=EMAIL_UNAVAILABLE)
     _validate_birth_date(user.date_of_birth, user=user)
-    _save_or_conflict(user)
+    _save_or_conflict(user, email_taken=EMAIL_UNAVAILABLE)
     return user
 
 

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -100,7 +100,19 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
+_PROFILE_UPDATE = extend_schema(
+    responses={
+        200: ProfileSerializer,
+        400: OpenApiResponse(description="Validation errors (an unusable email gets one neutral message)."),
+        429: OpenApiResponse(
+            description="Too many email changes for this account (`RATELIMIT_EMAIL_CHANGE`); see Retry-After."
+        ),
+    }
+)
+
+
 @extend_schema(tags=["auth"])
+@extend_schema_view(put=_PROFILE_UPDATE, patch=_PROFILE_UPDATE)
 class ProfileView(generics.RetrieveUpdateAPIView):
     serializer_class = ProfileSerializer
     permission_classes = [IsAuthenticated]
@@ -109,6 +121,10 @@ class ProfileView(generics.RetrieveUpdateAPIView):
         return self.request.user
 
     def perform_update(self, serializer: ProfileSerializer) -> None:
+        email = serializer.validated_data.get("email")
+        if email is not None and services.email_change_requested(user=serializer.instance, email=email):
+            # Each attempted change counts, accepted or not: probing addresses is slow.
+            enforce_rate_limit(self.request, group="email_change", value=f"user:{serializer.instance.pk}")
         services.user_update_profile(user=serializer.instance, data=serializer.validated_data)
 
     @extend_schema(

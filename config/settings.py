@@ -184,6 +184,8 @@ RATE_LIMITS = {
     "caregiver_invite": env_str("RATELIMIT_CAREGIVER_INVITE", "10/d"),
     "caregiver_invite_address": env_str("RATELIMIT_CAREGIVER_INVITE_ADDRESS", "3/d"),
     "export": env_str("RATELIMIT_EXPORT", "10/h"),  # per user: an export reads every row
+    # Per account: changing the profile email (each attempt), so it is no account-existence oracle.
+    "email_change": env_str("RATELIMIT_EMAIL_CHANGE", "5/d"),
 }
 RATELIMIT_USE_CACHE = "default"
 # How many reverse proxies in front of the app append to X-Forwarded-For. 0: trust only the

@@ -109,3 +109,31 @@ def test_assigned_doctor_name_is_shown(patient_client, patient):
     body = patient_client.get("/api/auth/profile/").json()
     assert body["assigned_doctor"] == doctor.id
     assert body["assigned_doctor_name"] == "Gregory House"
+
+
+def test_a_taken_email_gets_a_neutral_answer(patient_client):
+    from accounts.services import EMAIL_UNAVAILABLE
+
+    PatientFactory(email="someone@example.test")
+    taken = patient_client.patch("/api/auth/profile/", {"email": "someone@example.test"}, format="json")
+    assert taken.status_code == 400
+    assert taken.json() == {"email": [EMAIL_UNAVAILABLE]}
+    for word in ("exist", "taken", "another account", "already", "user"):
+        assert word not in EMAIL_UNAVAILABLE.lower()
+
+
+def test_email_changes_are_rate_limited_per_account(patient_client, patient, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "email_change": "3/h"}
+    PatientFactory(email="someone@example.test")
+    attempts = ["someone@example.test", "free1@example.test", "someone@example.test"]
+    for n, email in enumerate(attempts):
+        response = patient_client.patch("/api/auth/profile/", {"email": email}, format="json")
+        assert response.status_code in (200, 400), (n, response.json())
+    probe = patient_client.patch("/api/auth/profile/", {"email": "someone@example.test"}, format="json")
+    assert probe.status_code == 429
+    assert int(probe["Retry-After"]) >= 1
+    # Other profile changes, and re-sending the current email, are not email changes.
+    patient.refresh_from_db()
+    body = {"email": patient.email.upper(), "first_name": "Ana"}
+    assert patient_client.patch("/api/auth/profile/", body, format="json").status_code == 200
+    assert patient_client.patch("/api/auth/profile/", {"email": patient.email}, format="json").status_code == 200
