@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest, HttpResponse
 
 from accounts import services
 from accounts.models import AccountDeletion, Caregiver, DataAccessLog, Role, User
+from core.ratelimit import rate_limit_wait
 
 
 @admin.register(User)
@@ -96,3 +98,22 @@ class CaregiverAdmin(admin.ModelAdmin):
     list_select_related = ("patient",)
     raw_id_fields = ("patient",)
     readonly_fields = ("created_at", "invitation_sent_at", "accepted_at", "unsubscribed_at")
+
+
+ADMIN_LOGIN_LIMITED = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>Too many login attempts</title>"
+    "<h1>Too many login attempts</h1><p>Too many login attempts from this address. "
+    "Try again in {minutes} minute(s).</p></html>"
+)
+
+
+def rate_limited_admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
+    """The admin's login form under the API login's policy: each POST counts against the same
+    per-IP counter (``RATE_LIMITS["login"]``), so the admin is no way around the API's limit."""
+    if request.method == "POST":
+        wait = rate_limit_wait(request, group="login")
+        if wait is not None:
+            response = HttpResponse(ADMIN_LOGIN_LIMITED.format(minutes=-(-wait // 60)), status=429)
+            response["Retry-After"] = str(wait)
+            return response
+    return admin.site.login(request, extra_context)

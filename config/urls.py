@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from accounts.admin import rate_limited_admin_login
 from summaries import urls as summaries_urls
 from symptoms import urls as symptoms_urls
 from symptoms.insights.views import InsightsView
 
 urlpatterns = [
+    # The admin's login form, rate-limited like the API login (before the admin's own URLs).
+    path("admin/login/", rate_limited_admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/", include("core.urls")),
     # The doctor's patient overview reads every app, so it lives in summaries (accounts must not

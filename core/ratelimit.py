@@ -17,16 +17,10 @@ def _ip_key(group: str, request: HttpRequest) -> str:
     return client_ip(request)
 
 
-def enforce_rate_limit(
-    request: HttpRequest, *, group: str, value: str | None = None, message: str | None = None
-) -> None:
-    """Count this request against ``settings.RATE_LIMITS[group]``; raise 429 when over it.
-
-    ``value``: what is counted (default: the client IP).
-
-    The DRF ``Throttled`` exception renders as JSON with a ``Retry-After`` header holding the
-    seconds until the current window ends.
-    """
+def rate_limit_wait(request: HttpRequest, *, group: str, value: str | None = None) -> int | None:
+    """Count this request against ``settings.RATE_LIMITS[group]``: the seconds until the current
+    window ends when it is over the limit, else None. ``value``: what is counted (default: the
+    client IP)."""
     usage = get_usage(
         request,
         group=f"meditrack.{group}",
@@ -36,4 +30,18 @@ def enforce_rate_limit(
         increment=True,
     )
     if usage is not None and usage["should_limit"]:
-        raise Throttled(wait=max(1, int(usage["time_left"])), detail=message)
+        return max(1, int(usage["time_left"]))
+    return None
+
+
+def enforce_rate_limit(
+    request: HttpRequest, *, group: str, value: str | None = None, message: str | None = None
+) -> None:
+    """``rate_limit_wait`` for DRF views: over the limit, raise 429.
+
+    The DRF ``Throttled`` exception renders as JSON with a ``Retry-After`` header holding the
+    seconds until the current window ends.
+    """
+    wait = rate_limit_wait(request, group=group, value=value)
+    if wait is not None:
+        raise Throttled(wait=wait, detail=message)

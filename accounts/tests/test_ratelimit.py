@@ -52,3 +52,31 @@ def test_limits_are_per_address(anon):
         register(anon, n, REMOTE_ADDR="192.0.2.1")
     assert register(anon, 6, REMOTE_ADDR="192.0.2.1").status_code == 429
     assert register(anon, 7, REMOTE_ADDR="192.0.2.2").status_code == 201
+
+
+def admin_login(client, **extra):
+    return client.post("/admin/login/", {"username": "nobody", "password": "x"}, **extra)
+
+
+def test_admin_login_is_limited_like_the_api_login(client):
+    for _ in range(10):
+        assert admin_login(client).status_code == 200  # the form again, with its error
+    response = admin_login(client)
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 3600
+    assert "Too many login attempts" in response.content.decode()
+    assert client.get("/admin/login/").status_code == 200  # showing the form is not an attempt
+    assert admin_login(client, REMOTE_ADDR="192.0.2.9").status_code == 200  # per address
+
+
+def test_admin_and_api_logins_share_one_counter(client, anon):
+    for _ in range(5):
+        assert admin_login(client).status_code == 200
+        assert anon.post("/api/auth/login/", {"username": "nobody", "password": "x"}, format="json").status_code == 401
+    assert admin_login(client).status_code == 429
+    assert anon.post("/api/auth/login/", {"username": "n", "password": "x"}, format="json").status_code == 429
+
+
+def test_a_good_admin_login_still_works(client, admin_user):
+    response = client.post("/admin/login/?next=/admin/", {"username": admin_user.username, "password": "password"})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
