@@ -37,6 +37,16 @@ def nesting_depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+def loads(data: bytes | str) -> Any:
+    """JSON text to Python, or ``ValueError`` saying why not (malformed, or nested deeper than
+    ``MAX_JSON_DEPTH``). The one JSON reader for untrusted input: HTTP bodies and WebSocket
+    messages alike."""
+    value = orjson.loads(data)  # orjson.JSONDecodeError is a ValueError
+    if nesting_depth_exceeds(value, MAX_JSON_DEPTH):
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels.")
+    return value
+
+
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
@@ -44,9 +54,6 @@ class JSONParser(parsers.JSONParser):
             body = stream.read()
             if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
                 body = body.decode(encoding).encode()
-            data = orjson.loads(body)
-        except (orjson.JSONDecodeError, UnicodeError, LookupError) as exc:
+            return loads(body)
+        except (ValueError, LookupError) as exc:  # UnicodeError is a ValueError
             raise ParseError(f"JSON parse error - {exc}") from None
-        if nesting_depth_exceeds(data, MAX_JSON_DEPTH):
-            raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
-        return data

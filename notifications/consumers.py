@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import json
 import logging
 from typing import Any
 
@@ -28,6 +27,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from accounts.authentication import JWTAuthentication
 from accounts.models import AccessResource
 from accounts.services import doctor_access_record
+from core import parsers
 from notifications import live
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
         try:
-            return json.loads(text_data)
+            return parsers.loads(text_data)  # bounded depth, like every JSON body
         except ValueError:
             return None
 

@@ -67,3 +67,14 @@ def test_forwarded_proto_is_honoured_only_behind_trusted_proxies(count, expected
     code = "import django; django.setup(); from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == expected
+
+
+def test_the_emailed_pages_are_never_stored_by_a_cache(anon):
+    from medications.tests.factories import ReminderFactory
+    from medications.services.doses import confirm_token
+
+    page = anon.get(f"/api/medications/reminders/confirm/{confirm_token(ReminderFactory().pk)}/")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert page["Cache-Control"] == "no-store"
+    bad = anon.get("/api/medications/reminders/confirm/not-a-token/")
+    assert bad.status_code in (400, 404) and bad["Cache-Control"] == "no-store"

@@ -115,6 +115,16 @@ def test_invalid_json_first_closes_4401():
     run(scenario)
 
 
+@pytest.mark.parametrize("levels", [1_000, 100_000])
+def test_deeply_nested_json_first_closes_4401(levels):
+    async def scenario():
+        ws = await connected()
+        await ws.send_to(text_data="[" * levels + "]" * levels)
+        assert await closed_with(ws) == 4401
+
+    run(scenario)
+
+
 def test_expired_refresh_and_inactive_tokens_close_4401():
     alice = PatientFactory()
     expired = AccessToken.for_user(alice)
