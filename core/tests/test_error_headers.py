@@ -70,8 +70,8 @@ def test_forwarded_proto_is_honoured_only_behind_trusted_proxies(count, expected
 
 
 def test_the_emailed_pages_are_never_stored_by_a_cache(anon):
-    from medications.tests.factories import ReminderFactory
     from medications.services.doses import confirm_token
+    from medications.tests.factories import ReminderFactory
 
     page = anon.get(f"/api/medications/reminders/confirm/{confirm_token(ReminderFactory().pk)}/")
     assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
