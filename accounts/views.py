@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -30,6 +30,36 @@ from core.ratelimit import enforce_rate_limit
 
 _RATE_LIMITED = OpenApiResponse(description="Too many requests from this address; see Retry-After.")
 
+# Request examples: what Swagger UI's "Try it out" sends by default, so each must be accepted as it
+# is (core/tests/test_docs.py validates every one against its serializer).
+EXAMPLE_USER = {"username": "ana", "email": "ana@example.com", "password": "correct-Horse-battery-42"}
+REGISTER_EXAMPLE = OpenApiExample(
+    "A patient in Lisbon",
+    value={**EXAMPLE_USER, "first_name": "Ana", "last_name": "Silva", "timezone": "Europe/Lisbon"},
+    request_only=True,
+)
+LOGIN_EXAMPLE = OpenApiExample(
+    "The account registered above",
+    value={"username": EXAMPLE_USER["email"], "password": EXAMPLE_USER["password"]},
+    request_only=True,
+)
+PROFILE_EXAMPLE = OpenApiExample(
+    "Reminders by email, weekly digest on",
+    value={
+        "username": EXAMPLE_USER["username"],
+        "email": EXAMPLE_USER["email"],
+        "first_name": "Ana",
+        "last_name": "Silva",
+        "timezone": "Europe/Lisbon",
+        "email_reminders_enabled": True,
+        "email_digest_enabled": True,
+    },
+    request_only=True,
+)
+PROFILE_PATCH_EXAMPLE = OpenApiExample(
+    "Switch the weekly digest on", value={"email_digest_enabled": True}, request_only=True
+)
+
 
 @extend_schema(tags=["auth"])
 class RegisterView(APIView):
@@ -38,7 +68,10 @@ class RegisterView(APIView):
 
     @extend_schema(
         summary="Create an account",
+        description='Patients are the default role. A doctor account (`"role": "doctor"`) starts '
+        "unverified and reads nothing until an admin verifies it. Rate-limited per client address.",
         request=RegisterSerializer,
+        examples=[REGISTER_EXAMPLE],
         responses={201: ProfileSerializer, 400: OpenApiResponse(description="Validation errors."), 429: _RATE_LIMITED},
         auth=[],
     )
@@ -56,6 +89,9 @@ class LoginView(TokenObtainPairView):
 
     @extend_schema(
         summary="Log in with username (or email) and password",
+        description="Answers an `access` token (send it as `Authorization: Bearer <access>`) and a "
+        "`refresh` token for `token/refresh/`. Rate-limited per client address.",
+        examples=[LOGIN_EXAMPLE],
         responses={200: TokenPairSerializer, 401: OpenApiResponse(description="Bad credentials."), 429: _RATE_LIMITED},
         auth=[],
     )
@@ -68,6 +104,7 @@ class LoginView(TokenObtainPairView):
 class RefreshView(TokenRefreshView):
     @extend_schema(
         summary="Exchange a refresh token for a new pair (the old refresh token is revoked)",
+        description="Refresh tokens rotate: each one is good for one exchange; a reused one is refused.",
         request=RefreshInputSerializer,
         responses={
             200: TokenPairSerializer,
@@ -90,6 +127,7 @@ class LogoutView(APIView):
 
     @extend_schema(
         summary="Log out: revoke a refresh token",
+        description="The refresh token stops working at once; the access token expires on its own.",
         request=RefreshInputSerializer,
         responses={205: OpenApiResponse(description="Token revoked."), 400: OpenApiResponse(description="Bad token.")},
     )
@@ -100,19 +138,31 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
-_PROFILE_UPDATE = extend_schema(
-    responses={
-        200: ProfileSerializer,
-        400: OpenApiResponse(description="Validation errors (an unusable email gets one neutral message)."),
-        429: OpenApiResponse(
-            description="Too many email changes for this account (`RATELIMIT_EMAIL_CHANGE`); see Retry-After."
-        ),
-    }
+_PROFILE_UPDATE_RESPONSES = {
+    200: ProfileSerializer,
+    400: OpenApiResponse(description="Validation errors (an unusable email gets one neutral message)."),
+    429: OpenApiResponse(
+        description="Too many email changes for this account (`RATELIMIT_EMAIL_CHANGE`); see Retry-After."
+    ),
+}
+
+
+@extend_schema_view(
+    get=extend_schema(summary="My profile", description="Account details, reminder settings and my doctor."),
+    put=extend_schema(
+        summary="Replace my profile",
+        description="`timezone` is an IANA name (e.g. `Europe/Lisbon`); reminders fire in it.",
+        examples=[PROFILE_EXAMPLE],
+        responses=_PROFILE_UPDATE_RESPONSES,
+    ),
+    patch=extend_schema(
+        summary="Change some of my profile",
+        description="Only the fields sent change.",
+        examples=[PROFILE_PATCH_EXAMPLE],
+        responses=_PROFILE_UPDATE_RESPONSES,
+    ),
 )
-
-
 @extend_schema(tags=["auth"])
-@extend_schema_view(put=_PROFILE_UPDATE, patch=_PROFILE_UPDATE)
 class ProfileView(generics.RetrieveUpdateAPIView):
     serializer_class = ProfileSerializer
     permission_classes = [IsAuthenticated]
@@ -138,6 +188,7 @@ class ProfileView(generics.RetrieveUpdateAPIView):
             "changes nothing. Each attempt counts against the login rate limit."
         ),
         request=AccountDeleteSerializer,
+        examples=[OpenApiExample("My password", value={"password": EXAMPLE_USER["password"]}, request_only=True)],
         responses={
             204: OpenApiResponse(description="The account is deleted."),
             400: OpenApiResponse(description="Missing or wrong password; nothing was deleted."),
@@ -152,7 +203,11 @@ class ProfileView(generics.RetrieveUpdateAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(tags=["auth"], summary="The patients who assigned me (doctors)")
+@extend_schema(
+    tags=["auth"],
+    summary="The patients who assigned me (doctors)",
+    description="Contact details of each patient who chose me; each listed patient's access log records the read.",
+)
 class PatientListViewSet(DoctorReadAuditMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """A doctor's patient list carries contact details: each listed patient's access log says so."""
 
@@ -167,7 +222,11 @@ class PatientListViewSet(DoctorReadAuditMixin, mixins.ListModelMixin, viewsets.G
         return selectors.doctor_patients(doctor=self.request.user)
 
 
-@extend_schema(tags=["auth"], summary="Verified doctors a patient can assign")
+@extend_schema(
+    tags=["auth"],
+    summary="Verified doctors a patient can assign",
+    description="Ids for `PUT /api/auth/assign-doctor/`.",
+)
 class DoctorListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = DoctorSerializer
     permission_classes = [IsPatient]
@@ -176,7 +235,11 @@ class DoctorListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.verified_doctors()
 
 
-@extend_schema(tags=["auth"], summary="Who read my data: every doctor read, newest first (patients)")
+@extend_schema(
+    tags=["auth"],
+    summary="Who read my data: every doctor read, newest first (patients)",
+    description="One entry per read of my data by a doctor: who, which kind of data, when.",
+)
 class AccessLogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = AccessLogSerializer
     permission_classes = [IsPatient]
@@ -193,7 +256,9 @@ class AssignDoctorView(APIView):
 
     @extend_schema(
         summary="Choose (or clear) my doctor",
+        description="An id from `GET /api/auth/doctors/` (verified doctors), or `null` to clear it.",
         request=AssignDoctorSerializer,
+        examples=[OpenApiExample("No doctor", value={"assigned_doctor": None}, request_only=True)],
         responses={200: AssignDoctorResultSerializer},
     )
     def put(self, request: Request) -> Response:
@@ -211,8 +276,10 @@ class AssignDoctorView(APIView):
         )
 
     @extend_schema(
-        summary="Choose (or clear) my doctor",
+        summary="Choose (or clear) my doctor (same as PUT)",
+        description="The same as PUT: the one field is `assigned_doctor`.",
         request=AssignDoctorSerializer,
+        examples=[OpenApiExample("No doctor", value={"assigned_doctor": None}, request_only=True)],
         responses={200: AssignDoctorResultSerializer},
     )
     def patch(self, request: Request) -> Response:
@@ -242,12 +309,19 @@ class CaregiverViewSet(
             return Caregiver.objects.none()
         return selectors.patient_caregivers(patient=self.request.user)
 
-    @extend_schema(summary="My caregivers (patients)")
+    @extend_schema(
+        summary="My caregivers (patients)",
+        description="People told about my missed doses. A caregiver has no account and sees nothing "
+        "through the API; they get email only after accepting the invitation.",
+    )
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
         summary="Invite a caregiver: an email with a link they must accept",
+        examples=[
+            OpenApiExample("My daughter", value={"email": "rita@example.com", "name": "Rita"}, request_only=True)
+        ],
         description=(
             "The answer is the same whether or not the address belongs to a MediTrack user. "
             "Rate-limited per patient (`RATELIMIT_CAREGIVER_INVITE`, default 10/day) and per invited "
@@ -274,6 +348,7 @@ class CaregiverViewSet(
 
     @extend_schema(
         summary="Remove a caregiver: they get nothing more",
+        description="Their invitation link stops working too.",
         responses={204: None, 404: OpenApiResponse(description="Not found (or not yours).")},
     )
     def destroy(self, request: Request, *args, **kwargs) -> Response:

@@ -209,7 +209,8 @@ REST_FRAMEWORK = {
         "core.filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.OptionalLimitOffsetPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Descriptions only in each operation's own words, never an inherited docstring (core/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -217,9 +218,29 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "MediTrack API",
     "DESCRIPTION": (
-        "Personal health and medication-reminder API. Authenticate with "
-        "`POST /api/auth/login/`, then press **Authorize** and paste the `access` token."
+        "Personal health and medication-reminder API. Create an account with "
+        "`POST /api/auth/register/`, get tokens from `POST /api/auth/login/`, and send the `access` "
+        "token on every other call as `Authorization: Bearer <access>`."
     ),
+    # Tags in the order a newcomer needs them; operations within a tag in core.schema's order.
+    "TAGS": [
+        {
+            "name": "auth",
+            "description": "Accounts and sessions: register, log in (JWT), refresh, log out, "
+            "the profile, choosing a doctor, caregivers, and who read my data.",
+        },
+        {
+            "name": "medications",
+            "description": "Medications and their schedules, dose reminders and answers, adherence.",
+        },
+        {"name": "symptoms", "description": "Symptoms (severity 1–10), summaries and AI insights."},
+        {"name": "moods", "description": "One mood (1–5) per day, and its trend."},
+        {"name": "dashboard", "description": "Chart.js-ready symptom trends and stats."},
+        {"name": "reports", "description": "The PDF health report."},
+        {"name": "notifications", "description": "Web Push subscriptions for dose reminders."},
+        {"name": "health", "description": "Service health and version (no token needed)."},
+    ],
+    "SORT_OPERATIONS": "core.schema.operation_order",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

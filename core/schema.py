@@ -8,7 +8,10 @@ validation), 401/403 (JWT authentication and role permissions), 404 (object ids 
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
+
+from drf_spectacular import openapi
 
 _JSON = "application/json"
 _DETAIL = {
@@ -57,3 +60,44 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
             for code in codes:
                 responses.setdefault(code, _response(code))
     return result
+
+
+# --- Descriptions and order --------------------------------------------------------------------
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's schema, describing an operation only in its own words.
+
+    drf-spectacular falls back on the docstring of any class in the view's ancestry, so a mixin's
+    note for developers (the audit mixin's, a library view's) became the public description of
+    every operation that inherits it. Here an operation's description is what ``@extend_schema``
+    says, or the docstring of a handler written on the view class itself; nothing inherited.
+    """
+
+    def get_description(self) -> str:
+        view_class = type(self.view)
+        name = getattr(self.view, "action", None) or self.method.lower()
+        handler = view_class.__dict__.get(name)
+        doc = getattr(handler, "__doc__", None) if handler is not None else None
+        return inspect.cleandoc(doc) if doc else ""
+
+
+# The order operations appear in within their tag: how a newcomer meets them (the auth flow
+# first: register, log in, refresh, log out, then the profile and doctor choice).
+_PATH_ORDER = (
+    "/api/auth/register/",
+    "/api/auth/login/",
+    "/api/auth/token/refresh/",
+    "/api/auth/logout/",
+    "/api/auth/profile/",
+    "/api/auth/doctors/",
+    "/api/auth/assign-doctor/",
+)
+_METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
+
+
+def operation_order(endpoint: tuple) -> tuple:
+    """``SORT_OPERATIONS`` key: the auth flow in the order above, then every path alphabetically."""
+    path, _regex, method, _callback = endpoint
+    rank = _PATH_ORDER.index(path) if path in _PATH_ORDER else len(_PATH_ORDER)
+    return (rank, path.replace("{", "~"), _METHOD_ORDER.get(method, 5))

@@ -27,6 +27,7 @@ class HealthView(APIView):
     @extend_schema(
         tags=["health"],
         summary="Service health",
+        description="200 when the database, the cache and the broker answer, else 503 naming the one down.",
         responses={200: _HealthSerializer, 503: _HealthSerializer},
         auth=[],
     )
@@ -48,7 +49,13 @@ class MetaView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(tags=["health"], summary="API name and version", responses={200: _MetaSerializer}, auth=[])
+    @extend_schema(
+        tags=["health"],
+        summary="API name and version",
+        description="Touches neither the database nor the cache.",
+        responses={200: _MetaSerializer},
+        auth=[],
+    )
     def get(self, request: Request) -> Response:
         return Response(
             {"name": settings.SPECTACULAR_SETTINGS["TITLE"], "version": settings.SPECTACULAR_SETTINGS["VERSION"]}

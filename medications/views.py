@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -37,26 +37,65 @@ FORBIDDEN = OpenApiResponse(description="Doctors are read-only; unverified docto
 BAD_REQUEST = OpenApiResponse(description="Validation errors.")
 
 
+# What Swagger UI's "Try it out" sends by default (validated in core/tests/test_docs.py).
+MEDICATION_EXAMPLE = OpenApiExample(
+    "Twice a day at custom times",
+    value={
+        "name": "Metformin",
+        "dosage": "500 mg",
+        "frequency": "custom",
+        "custom_schedule": ["08:00", "20:00"],
+        "start_date": "2026-11-01",
+        "notes": "With breakfast and dinner.",
+    },
+    request_only=True,
+)
+MEDICATION_PATCH_EXAMPLE = OpenApiExample("Pause a medication", value={"is_active": False}, request_only=True)
+_SCHEDULE_DOC = (
+    "`frequency` once_daily (08:00), twice_daily (08:00, 20:00), three_times_daily (08:00, 14:00, "
+    '20:00), as_needed (no reminders) or custom (`custom_schedule`: local "HH:MM" times). Times are '
+    "in the patient's time zone."
+)
+
+
 class AdherenceQuerySerializer(days_serializer(default=30, maximum=365, name="AdherenceDays"), PatientQuerySerializer):
     pass
 
 
 @extend_schema_view(
-    list=extend_schema(summary="My medications (doctors: my patients')", parameters=[PATIENT_PARAM]),
-    retrieve=extend_schema(summary="One medication", responses={200: MedicationSerializer, 404: NOT_FOUND}),
+    list=extend_schema(
+        summary="My medications (doctors: my patients')",
+        description="A plain array; `?limit=&offset=` pages it. Filters, search and ordering below.",
+        parameters=[PATIENT_PARAM],
+    ),
+    retrieve=extend_schema(
+        summary="One medication",
+        description="With its local `reminder_times` and whether it is current today.",
+        responses={200: MedicationSerializer, 404: NOT_FOUND},
+    ),
     create=extend_schema(
         summary="Add a medication",
+        description=_SCHEDULE_DOC + " Reminders start with the next due time.",
+        examples=[MEDICATION_EXAMPLE],
         responses={201: MedicationSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
     ),
     update=extend_schema(
         summary="Replace a medication",
+        description=_SCHEDULE_DOC + " Future reminders follow the new schedule.",
+        examples=[MEDICATION_EXAMPLE],
         responses={200: MedicationSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
     ),
     partial_update=extend_schema(
         summary="Change a medication",
+        description="Only the fields sent change; future reminders follow the new schedule.",
+        examples=[MEDICATION_PATCH_EXAMPLE],
         responses={200: MedicationSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
     ),
-    destroy=extend_schema(summary="Delete a medication", responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND}),
+    destroy=extend_schema(
+        summary="Delete a medication",
+        description="Its reminders and dose history go with it.",
+        responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
 )
 @extend_schema(tags=["medications"])
 class MedicationViewSet(
@@ -111,6 +150,7 @@ class MedicationViewSet(
 
     @extend_schema(
         summary="Current medications (active, started, not ended)",
+        description="Today in the patient's time zone decides.",
         parameters=[PATIENT_PARAM],
         responses={200: MedicationSerializer(many=True)},
     )
@@ -122,6 +162,7 @@ class MedicationViewSet(
 
     @extend_schema(
         summary="Upcoming medications (active, starting later)",
+        description="Active medications whose start date is after today (patient's time zone).",
         parameters=[PATIENT_PARAM],
         responses={200: MedicationSerializer(many=True)},
     )
@@ -140,6 +181,7 @@ class MedicationViewSet(
 
     @extend_schema(
         summary="Adherence over the last N days (doctors: ?patient= is required)",
+        description="Taken, missed and skipped doses per medication and in total, with the history.",
         parameters=[AdherenceQuerySerializer],
         responses={200: AdherenceSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
         filters=False,
@@ -154,6 +196,8 @@ class MedicationViewSet(
 
     @extend_schema(
         summary="Log a dose taken now (or at taken_at): as-needed or unscheduled",
+        description="Records a taken dose that no reminder announced; it counts in adherence.",
+        examples=[OpenApiExample("Taken now", value={}, request_only=True)],
         request=DoseLogSerializer,
         responses={201: ReminderSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
         filters=False,
@@ -168,7 +212,13 @@ class MedicationViewSet(
         return Response(ReminderSerializer(reminder).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema_view(list=extend_schema(summary="Dose history (reminders and logged doses)", parameters=[PATIENT_PARAM]))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Dose history (reminders and logged doses)",
+        description="Newest first; answer one with `reminders/{id}/taken/` or `…/skipped/`.",
+        parameters=[PATIENT_PARAM],
+    )
+)
 @extend_schema(tags=["medications"])
 class ReminderViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ReminderSerializer
@@ -207,6 +257,7 @@ class ReminderViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, mixins.ListMod
 
     @extend_schema(
         summary="I took this dose (idempotent; corrects a 'skipped')",
+        description="A dose that is not due yet is a 400.",
         request=None,
         responses={200: ReminderSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
         filters=False,
@@ -217,6 +268,7 @@ class ReminderViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, mixins.ListMod
 
     @extend_schema(
         summary="I skipped this dose (idempotent; corrects a 'taken')",
+        description="A skipped dose counts as not taken in adherence.",
         request=None,
         responses={200: ReminderSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
         filters=False,

@@ -31,9 +31,13 @@ FORBIDDEN = OpenApiResponse(description="Only patient accounts receive reminders
 
 
 @extend_schema_view(
-    list=extend_schema(summary="My browsers subscribed to push reminders"),
+    list=extend_schema(
+        summary="My browsers subscribed to push reminders",
+        description="Each subscription a browser registered; due doses are pushed to all of them.",
+    ),
     create=extend_schema(
         summary="Subscribe this browser to push reminders (its PushSubscription JSON)",
+        description="Send `PushSubscription.toJSON()`; the endpoint must be an https URL on a public host.",
         request=PushSubscriptionInputSerializer,
         responses={
             201: PushSubscriptionSerializer,
@@ -43,7 +47,9 @@ FORBIDDEN = OpenApiResponse(description="Only patient accounts receive reminders
         },
     ),
     destroy=extend_schema(
-        summary="Unsubscribe a browser", responses={204: None, 403: FORBIDDEN, 404: OpenApiResponse()}
+        summary="Unsubscribe a browser",
+        description="Nothing more is pushed to it.",
+        responses={204: None, 403: FORBIDDEN, 404: OpenApiResponse()},
     ),
 )
 @extend_schema(tags=["notifications"])
@@ -76,7 +82,11 @@ class PushSubscriptionViewSet(
         services.subscription_delete(subscription=instance)
 
 
-@extend_schema(tags=["notifications"], summary="The server's VAPID public key (for PushManager.subscribe)")
+@extend_schema(
+    tags=["notifications"],
+    summary="The server's VAPID public key (for PushManager.subscribe)",
+    description="Pass it as `applicationServerKey` to `PushManager.subscribe()`.",
+)
 class VapidPublicKeyView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []

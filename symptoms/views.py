@@ -8,7 +8,7 @@ lists a doctor who omits ``?patient=`` sees all of their patients' rows; the per
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -62,24 +62,52 @@ class _ListResponseMixin:
 
 _read_params = [PatientQuerySerializer]
 
+# What Swagger UI's "Try it out" sends by default (validated in core/tests/test_docs.py). No date:
+# the patient's local today, always inside the insight window.
+SYMPTOM_EXAMPLE = OpenApiExample(
+    "A headache today", value={"name": "Headache", "severity": 6, "notes": "After lunch."}, request_only=True
+)
+SYMPTOM_PATCH_EXAMPLE = OpenApiExample("Milder than logged", value={"severity": 4}, request_only=True)
+MOOD_EXAMPLE = OpenApiExample("A good day", value={"mood": 4, "notes": "Slept well."}, request_only=True)
+MOOD_PATCH_EXAMPLE = OpenApiExample("Better than logged", value={"mood": 5}, request_only=True)
+
 
 @extend_schema_view(
     list=extend_schema(
         summary="My symptoms (doctors: all my patients', or one with ?patient=)",
+        description="Newest first; filter by name, severity and dates, search name and notes.",
         parameters=_read_params,
         responses={200: SymptomSerializer(many=True), 400: _BAD_QUERY},
     ),
     retrieve=extend_schema(
-        summary="One symptom", parameters=_read_params, responses={200: SymptomSerializer, 404: _NOT_FOUND}
+        summary="One symptom",
+        description="With the medications it was linked to.",
+        parameters=_read_params,
+        responses={200: SymptomSerializer, 404: _NOT_FOUND},
     ),
-    create=extend_schema(summary="Log a symptom", responses={201: SymptomSerializer, 400: _BAD_QUERY, 403: _FORBIDDEN}),
+    create=extend_schema(
+        summary="Log a symptom",
+        description="Severity 1–10; `date` defaults to today in my time zone and may not be in the future.",
+        examples=[SYMPTOM_EXAMPLE],
+        responses={201: SymptomSerializer, 400: _BAD_QUERY, 403: _FORBIDDEN},
+    ),
     update=extend_schema(
-        summary="Replace a symptom", responses={200: SymptomSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND}
+        summary="Replace a symptom",
+        description="All fields as on create.",
+        examples=[SYMPTOM_EXAMPLE],
+        responses={200: SymptomSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND},
     ),
     partial_update=extend_schema(
-        summary="Change a symptom", responses={200: SymptomSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND}
+        summary="Change a symptom",
+        description="Only the fields sent change.",
+        examples=[SYMPTOM_PATCH_EXAMPLE],
+        responses={200: SymptomSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND},
     ),
-    destroy=extend_schema(summary="Delete a symptom", responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
+    destroy=extend_schema(
+        summary="Delete a symptom",
+        description="Gone from lists, summaries and the next insight.",
+        responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND},
+    ),
 )
 @extend_schema(tags=["symptoms"])
 class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMixin, viewsets.ModelViewSet):
@@ -153,6 +181,7 @@ class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMi
 
     @extend_schema(
         summary="Symptoms linked to one medication",
+        description="Symptoms whose `related_medications` include it; an id that is not yours is a 404.",
         parameters=[MedicationIdQuerySerializer],
         responses={200: SymptomSerializer(many=True), 400: _BAD_QUERY, 404: _NOT_FOUND},
     )
@@ -173,21 +202,40 @@ class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMi
 @extend_schema_view(
     list=extend_schema(
         summary="My moods (doctors: all my patients', or one with ?patient=)",
+        description="Newest first; filter by mood and dates.",
         parameters=_read_params,
         responses={200: MoodSerializer(many=True), 400: _BAD_QUERY},
     ),
     retrieve=extend_schema(
-        summary="One mood", parameters=_read_params, responses={200: MoodSerializer, 404: _NOT_FOUND}
+        summary="One mood",
+        description="Mood 1–5 with its label.",
+        parameters=_read_params,
+        responses={200: MoodSerializer, 404: _NOT_FOUND},
     ),
     create=extend_schema(
         summary="Log today's (or a past day's) mood; one per day",
+        description="Mood 1 (Very Bad) to 5 (Very Good); `date` defaults to today. A second one for the "
+        "same day is a 400.",
+        examples=[MOOD_EXAMPLE],
         responses={201: MoodSerializer, 400: _BAD_QUERY, 403: _FORBIDDEN},
     ),
-    update=extend_schema(summary="Replace a mood", responses={200: MoodSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND}),
-    partial_update=extend_schema(
-        summary="Change a mood", responses={200: MoodSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND}
+    update=extend_schema(
+        summary="Replace a mood",
+        description="All fields as on create.",
+        examples=[MOOD_EXAMPLE],
+        responses={200: MoodSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND},
     ),
-    destroy=extend_schema(summary="Delete a mood", responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
+    partial_update=extend_schema(
+        summary="Change a mood",
+        description="Only the fields sent change.",
+        examples=[MOOD_PATCH_EXAMPLE],
+        responses={200: MoodSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND},
+    ),
+    destroy=extend_schema(
+        summary="Delete a mood",
+        description="Frees its day for a new one.",
+        responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND},
+    ),
 )
 @extend_schema(tags=["moods"])
 class MoodViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMixin, viewsets.ModelViewSet):

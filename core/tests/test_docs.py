@@ -1,9 +1,14 @@
 """The API documents itself: a valid OpenAPI schema and docs pages that need no internet."""
 
+import inspect
+import json
 import re
+from collections import Counter
 
 import pytest
 from django.core.management import call_command
+from drf_spectacular.generators import EndpointEnumerator
+from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +56,106 @@ def test_swagger_init_script_is_served_by_the_app(anon):
     response = anon.get(init[0].replace("&amp;", "&"))
     assert response.status_code == 200
     assert b"SwaggerUIBundle" in response.content
+
+
+# --- What the docs say about each operation ------------------------------------------------------
+
+
+def _schema(anon) -> dict:
+    return anon.get("/api/schema/?format=json").json()
+
+
+def _operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield path, method.upper(), operation
+
+
+def _inherited_docstrings() -> dict[str, str]:
+    """Every docstring of every class a routed view is built from (its own class included: a
+    class docstring describes the class, not one of its operations), keyed by its text."""
+    docs = {}
+    for _path, _regex, _method, callback in EndpointEnumerator().get_api_endpoints():
+        for cls in callback.cls.__mro__:
+            doc = cls.__dict__.get("__doc__")
+            if doc and doc.strip():
+                docs[inspect.cleandoc(doc)] = cls.__qualname__
+    return docs
+
+
+def test_no_operation_is_described_by_a_base_class_or_mixin_docstring(anon):
+    docs = _inherited_docstrings()
+    assert any(name == "DoctorReadAuditMixin" for name in docs.values())  # the one that leaked once
+    leaked = [
+        (method, path, docs[inspect.cleandoc(operation["description"])])
+        for path, method, operation in _operations(_schema(anon))
+        if operation.get("description") and inspect.cleandoc(operation["description"]) in docs
+    ]
+    assert leaked == []
+
+
+def test_every_operation_has_its_own_summary_and_a_description(anon):
+    operations = list(_operations(_schema(anon)))
+    missing = [(m, p) for p, m, op in operations if not op.get("summary") or not op.get("description")]
+    assert missing == []
+    summaries = Counter(op["summary"] for _p, _m, op in operations)
+    assert [s for s, n in summaries.items() if n > 1] == []
+
+
+def test_tags_are_described_and_the_auth_flow_comes_first(anon):
+    schema = _schema(anon)
+    described = {tag["name"] for tag in schema["tags"] if tag.get("description")}
+    used = {tag for _p, _m, op in _operations(schema) for tag in op.get("tags", [])}
+    assert used <= described, used - described
+    auth = [p for p in schema["paths"] if p.startswith("/api/auth/")]
+    assert auth[:4] == ["/api/auth/register/", "/api/auth/login/", "/api/auth/token/refresh/", "/api/auth/logout/"]
+
+
+def test_redoc_text_does_not_mention_an_authorize_button(anon):
+    # ReDoc shows the schema's description but has no Authorize button (Swagger UI has one).
+    schema = _schema(anon)
+    assert "authorize" not in schema["info"]["description"].lower()
+    assert "authorize" not in anon.get("/api/redoc/").content.decode().lower()
+
+
+# Request bodies whose real value comes from an earlier answer or from the browser, so no fixed
+# example can be accepted: Swagger UI's generated placeholder is all they can show.
+NO_FIXED_EXAMPLE = {
+    ("POST", "/api/auth/token/refresh/"),  # the refresh token from login
+    ("POST", "/api/auth/logout/"),  # the same
+    ("POST", "/api/notifications/push-subscriptions/"),  # the browser's PushSubscription
+}
+
+
+def test_try_it_out_with_every_default_request_example_succeeds(anon, mailoutbox):
+    """What a newcomer does in Swagger UI: register and log in with the default examples, then
+    send every other operation's default body; each must be accepted (no 4xx)."""
+    schema = _schema(anon)
+    created: dict[str, int] = {}  # collection path -> an id made from its own example
+    answers = []
+    client = anon
+    for path, method, operation in sorted(
+        _operations(schema), key=lambda op: (op[1] == "DELETE" and op[0] == "/api/auth/profile/", 0)
+    ):
+        content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if content is None:
+            continue
+        examples = content.get("examples", {})
+        if not examples:
+            assert (method, path) in NO_FIXED_EXAMPLE, f"{method} {path} has no request example"
+            continue
+        value = next(iter(examples.values()))["value"]
+        url = path
+        if "{id}" in path:
+            collection = path.split("{id}")[0]
+            assert collection in created, f"{method} {path}: nothing created under {collection} first"
+            url = path.replace("{id}", str(created[collection]))
+        response = client.generic(method, url, json.dumps(value), content_type="application/json")
+        answers.append((method, path, response.status_code, response.content[:300]))
+        if path == "/api/auth/login/" and response.status_code == 200:
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+        if method == "POST" and response.status_code == 201 and isinstance(response.json(), dict):
+            created[path] = response.json().get("id")
+    assert [a for a in answers if a[2] >= 400] == []
+    assert {("POST", "/api/auth/register/"), ("POST", "/api/auth/login/")} <= {(m, p) for m, p, *_ in answers}
