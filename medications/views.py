@@ -284,6 +284,7 @@ class ReminderViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, mixins.ListMod
             "after its time). Snoozing again moves the time. `snoozed_until` shows it."
         ),
         request=SnoozeSerializer,
+        examples=[OpenApiExample("A quarter of an hour", value={"minutes": 15}, request_only=True)],
         responses={200: ReminderSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
         filters=False,
     )

@@ -127,6 +127,18 @@ NO_FIXED_EXAMPLE = {
 }
 
 
+def _sent_reminder(created: dict[str, int]) -> int:
+    """A dose the reminder sweep emailed an hour ago, of the medication made from its example."""
+    from medications.models import Medication
+    from medications.tests.factories import ReminderFactory
+
+    return ReminderFactory(medication=Medication.objects.get(pk=created["/api/medications/"])).pk
+
+
+# Collections no example creates (the reminder sweep does): how the test makes one.
+SEEDS = {"/api/medications/reminders/": _sent_reminder}
+
+
 def test_try_it_out_with_every_default_request_example_succeeds(anon, mailoutbox):
     """What a newcomer does in Swagger UI: register and log in with the default examples, then
     send every other operation's default body; each must be accepted (no 4xx)."""
@@ -148,6 +160,8 @@ def test_try_it_out_with_every_default_request_example_succeeds(anon, mailoutbox
         url = path
         if "{id}" in path:
             collection = path.split("{id}")[0]
+            if collection not in created and collection in SEEDS:
+                created[collection] = SEEDS[collection](created)
             assert collection in created, f"{method} {path}: nothing created under {collection} first"
             url = path.replace("{id}", str(created[collection]))
         response = client.generic(method, url, json.dumps(value), content_type="application/json")
