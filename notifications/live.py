@@ -113,6 +113,12 @@ def _listener_dir() -> Path:
 _listeners_checked = (0.0, False)
 
 
+def may_have_listeners() -> bool:
+    """False only when no connection can be waiting for an event (embedded default, no ws process
+    with a connection); with Redis any process may have one."""
+    return not settings.LIVE_EVENTS_THROUGH_DATABASE or listeners_alive()
+
+
 def listeners_alive() -> bool:
     """Whether a ws process on this machine has had a connection in the last few seconds."""
     global _listeners_checked  # a per-process answer cache

@@ -12,16 +12,24 @@ from symptoms.insights.events import insight_ready
 
 @receiver(dose_due, dispatch_uid="notifications.dose_due")
 def on_dose_due(sender, reminder_id: int, patient_id: int, **kwargs) -> None:
+    # The sweep sends one per due dose: when nobody can be listening and nobody has subscribed
+    # to push, it costs no query at all.
+    live_wanted, push_wanted = live.may_have_listeners(), services.any_push_subscription()
+    if not (live_wanted or push_wanted):
+        return
     event = selectors.dose_event(reminder_id)
     if event is None:
         return
-    live.publish(user_ids=[event.patient_id], event_type="dose.due", data={**event.data, **event.extra})
-    if event.push:
+    if live_wanted:
+        live.publish(user_ids=[event.patient_id], event_type="dose.due", data={**event.data, **event.extra})
+    if push_wanted and event.push:
         services.dose_push_enqueue(reminder_id=reminder_id, patient_id=event.patient_id)
 
 
 @receiver(dose_updated, dispatch_uid="notifications.dose_updated")
 def on_dose_updated(sender, reminder_id: int, patient_id: int, **kwargs) -> None:
+    if not live.may_have_listeners():
+        return
     event = selectors.dose_event(reminder_id)
     if event is None:
         return

@@ -45,7 +45,7 @@ class PushSubscriptionInputSerializer(StrictJSONTypesMixin, serializers.Serializ
         help_text="The push service URL: https on a public host (no private, loopback or link-local address).",
     )
     keys = PushKeysSerializer()
-    expirationTime = serializers.IntegerField(  # the browser's name
+    expirationTime = serializers.FloatField(  # the browser's name (a DOMHighResTimeStamp or null)
         required=False, allow_null=True, help_text="Ignored (the browser's own field)."
     )
 

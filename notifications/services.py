@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -35,6 +36,28 @@ def subscription_save(*, user: User, endpoint: str, p256dh: str, auth: str) -> t
             endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth}
         )
     return subscription, created
+
+
+_NONE_CHECKED_AT: float | None = None  # when this process last saw that nobody has subscribed
+NONE_RECHECK_SECONDS = 5.0
+
+
+def any_push_subscription() -> bool:
+    """Whether anyone has subscribed to push (so a due dose may need pushing). "Nobody" is
+    remembered for a few seconds per process, so a sweep over many doses asks once."""
+    global _NONE_CHECKED_AT
+    if _NONE_CHECKED_AT is not None and time.monotonic() - _NONE_CHECKED_AT < NONE_RECHECK_SECONDS:
+        return False
+    if PushSubscription.objects.exists():
+        _NONE_CHECKED_AT = None
+        return True
+    _NONE_CHECKED_AT = time.monotonic()
+    return False
+
+
+def forget_push_check() -> None:
+    global _NONE_CHECKED_AT
+    _NONE_CHECKED_AT = None
 
 
 def subscription_delete(*, subscription: PushSubscription) -> None:

@@ -2,15 +2,19 @@ from __future__ import annotations
 
 import pytest
 
-from notifications import webpush
+from notifications import live, services, webpush
 from notifications.tests.fakepush import FakeBrowser, FakePushService
 
 
 @pytest.fixture(autouse=True)
-def _fresh_vapid_keys():
+def _fresh_process_state():
     webpush.forget_keys()
+    services.forget_push_check()
+    live.forget_listener_check()
     yield
     webpush.forget_keys()
+    services.forget_push_check()
+    live.forget_listener_check()
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ REMINDER_FIELDS = set(ReminderSerializer.Meta.fields)  # the dose history's shap
 
 
 @pytest.fixture
-def published(monkeypatch):
+def published(monkeypatch, settings):
+    settings.LIVE_EVENTS_THROUGH_DATABASE = False  # as with Redis: someone may be listening
     sent: list[tuple[list[int], str, dict]] = []
     monkeypatch.setattr(
         live, "publish", lambda *, user_ids, event_type, data: sent.append((sorted(user_ids), event_type, data))
@@ -131,3 +132,16 @@ def test_a_failing_receiver_never_fails_the_answer(monkeypatch, patient, django_
         services.reminder_answer(reminder=reminder, status=ReminderStatus.TAKEN)
     reminder.refresh_from_db()
     assert reminder.status == ReminderStatus.TAKEN
+
+
+def test_due_doses_cost_no_query_when_nobody_listens_or_subscribed(settings, tmp_path, django_assert_num_queries):
+    """The sweep sends one dose_due per due dose: with no ws connection (embedded default) and no
+    push subscription anywhere, the receiver asks the database once, then not at all."""
+    from notifications.receivers import on_dose_due
+
+    settings.LIVE_EVENTS_THROUGH_DATABASE = True
+    settings.VAR_DIR = tmp_path  # no ws process heartbeat here
+    reminders = [ReminderFactory() for _ in range(3)]
+    with django_assert_num_queries(1):  # "is there any push subscription?"
+        for reminder in reminders:
+            on_dose_due(sender=Reminder, reminder_id=reminder.pk, patient_id=reminder.patient_id)
