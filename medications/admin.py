@@ -18,12 +18,25 @@ class MedicationAdmin(admin.ModelAdmin):
         "is_active",
         "next_dose_at",
     )
-    list_filter = ("frequency", "is_active", ("start_date", admin.DateFieldListFilter))
+    list_filter = ("frequency", "is_active", "every_n_days", ("start_date", admin.DateFieldListFilter))
     search_fields = ("name", "dosage", "patient__username", "patient__email")
     raw_id_fields = ("patient",)
     readonly_fields = ("next_dose_at", "created_at", "updated_at")
     list_select_related = ("patient",)
     date_hierarchy = "start_date"
+    fieldsets = (
+        (None, {"fields": ("patient", "name", "dosage", "notes", "is_active", "start_date", "end_date")}),
+        (
+            "Times of day",
+            {"fields": ("frequency", "custom_schedule", "interval_hours", "interval_start", "interval_end")},
+        ),
+        (
+            "Dose days (at most one rule)",
+            {"fields": ("days_of_week", "every_n_days", "cycle_on_days", "cycle_off_days")},
+        ),
+        ("Quantity", {"fields": ("dose_quantity", "dose_unit", "taper")}),
+        ("Bookkeeping", {"fields": ("next_dose_at", "created_at", "updated_at")}),
+    )
 
     def save_model(self, request, obj: Medication, form, change) -> None:
         # An admin edit may change the schedule: keep the sweep's index column true.

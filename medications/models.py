@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import PatientScopedQuerySet
 from core.validators import reject_html
+from medications import schedule
 
 
 class Frequency(models.TextChoices):
@@ -18,15 +22,17 @@ class Frequency(models.TextChoices):
     THREE_TIMES_DAILY = "three_times_daily", "Three times daily"
     AS_NEEDED = "as_needed", "As needed"
     CUSTOM = "custom", "Custom schedule"
+    INTERVAL = "interval", "Every N hours"
 
 
-# Local (patient time zone) "HH:MM" times for the fixed frequencies.
-FIXED_TIMES: dict[str, tuple[str, ...]] = {
-    Frequency.ONCE_DAILY: ("08:00",),
-    Frequency.TWICE_DAILY: ("08:00", "20:00"),
-    Frequency.THREE_TIMES_DAILY: ("08:00", "14:00", "20:00"),
-    Frequency.AS_NEEDED: (),
-}
+MAX_DAYS = 365  # every_n_days, cycle_on_days, cycle_off_days
+MAX_INTERVAL_HOURS = 24
+MIN_QUANTITY = Decimal("0.001")
+MAX_QUANTITY = Decimal("99999.999")
+MAX_TAPER_STEPS = 60
+MAX_TAPER_DAY = 3650
+DAY_RULE_FIELDS = ("days_of_week", "every_n_days", "cycle_on_days")
+INTERVAL_FIELDS = ("interval_hours", "interval_start", "interval_end")
 
 
 class Medication(models.Model):
@@ -46,6 +52,40 @@ class Medication(models.Model):
     # sweep, so the sweep reads only due medications through the partial index below.
     next_dose_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # Regimen (SPEC part two). At most one day rule: weekdays, every N days, or an on/off cycle.
+    days_of_week = models.JSONField(
+        null=True, blank=True, default=None, help_text='Local weekdays of the doses, e.g. ["mon"]; null = every day.'
+    )
+    every_n_days = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DAYS)],
+        help_text="Doses every N days counted from the start date (day 0 is a dose day).",
+    )
+    cycle_on_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_DAYS)]
+    )
+    cycle_off_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_DAYS)]
+    )
+    interval_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_INTERVAL_HOURS)]
+    )
+    interval_start = models.TimeField(null=True, blank=True)
+    interval_end = models.TimeField(null=True, blank=True)
+    dose_quantity = models.DecimalField(
+        max_digits=8,
+        decimal_places=3,
+        default=Decimal(1),
+        validators=[MinValueValidator(MIN_QUANTITY), MaxValueValidator(MAX_QUANTITY)],
+    )
+    dose_unit = models.CharField(max_length=32, default="dose", validators=[reject_html])
+    taper = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text='[{"from_day": 0, "dose_quantity": 40}, {"from_day": 7, "dose_quantity": 30}, …] or null.',
+    )
+
     objects = PatientScopedQuerySet.as_manager()
 
     class Meta:
@@ -61,6 +101,50 @@ class Medication(models.Model):
                 name="medication_end_after_start",
             ),
             models.CheckConstraint(condition=Q(frequency__in=Frequency.values), name="medication_frequency_valid"),
+            models.CheckConstraint(
+                condition=Q(every_n_days__gte=1, every_n_days__lte=MAX_DAYS), name="medication_every_n_days_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(cycle_on_days__isnull=True, cycle_off_days__isnull=True)
+                | Q(
+                    cycle_on_days__isnull=False,
+                    cycle_off_days__isnull=False,
+                    cycle_on_days__gte=1,
+                    cycle_on_days__lte=MAX_DAYS,
+                    cycle_off_days__gte=1,
+                    cycle_off_days__lte=MAX_DAYS,
+                ),
+                name="medication_cycle_both_or_neither",
+            ),
+            models.CheckConstraint(
+                # At most one day rule.
+                condition=Q(days_of_week__isnull=True, every_n_days=1)
+                | Q(days_of_week__isnull=True, cycle_on_days__isnull=True)
+                | Q(every_n_days=1, cycle_on_days__isnull=True),
+                name="medication_one_day_rule",
+            ),
+            models.CheckConstraint(
+                condition=~Q(frequency=Frequency.AS_NEEDED)
+                | Q(days_of_week__isnull=True, every_n_days=1, cycle_on_days__isnull=True),
+                name="medication_as_needed_no_day_rule",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    frequency=Frequency.INTERVAL,
+                    interval_hours__isnull=False,
+                    interval_start__isnull=False,
+                    interval_end__isnull=False,
+                    interval_hours__gte=1,
+                    interval_hours__lte=MAX_INTERVAL_HOURS,
+                    interval_end__gte=F("interval_start"),
+                )
+                | (
+                    ~Q(frequency=Frequency.INTERVAL)
+                    & Q(interval_hours__isnull=True, interval_start__isnull=True, interval_end__isnull=True)
+                ),
+                name="medication_interval_fields",
+            ),
+            models.CheckConstraint(condition=Q(dose_quantity__gt=0), name="medication_dose_quantity_positive"),
         ]
 
     def __str__(self) -> str:
@@ -68,10 +152,115 @@ class Medication(models.Model):
 
     @property
     def reminder_times(self) -> list[str]:
-        """The local "HH:MM" times at which reminders fire."""
-        if self.frequency == Frequency.CUSTOM:
-            return sorted(self.custom_schedule or [])
-        return list(FIXED_TIMES.get(self.frequency, ()))
+        """The local "HH:MM" times at which reminders fire on a dose day."""
+        return schedule.reminder_times(
+            frequency=self.frequency,
+            custom_schedule=self.custom_schedule,
+            interval_hours=self.interval_hours,
+            interval_start=self.interval_start,
+            interval_end=self.interval_end,
+        )
+
+    def clean(self) -> None:
+        """The regimen rules that span fields (SPEC part two), on the values as they will be
+        stored: a PATCH is checked against what it does not change. Normalises
+        ``days_of_week`` (week order) and ``taper`` (plain JSON numbers)."""
+        errors: dict[str, list[str]] = {}
+        self._clean_days_of_week(errors)
+        self._clean_cycle(errors)
+        self._clean_day_rules(errors)
+        self._clean_interval(errors)
+        self._clean_taper(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_days_of_week(self, errors: dict[str, list[str]]) -> None:
+        days = self.days_of_week
+        if days is None:
+            return
+        if not isinstance(days, list) or not days or not all(isinstance(day, str) for day in days):
+            errors["days_of_week"] = ['Give a list of 1 to 7 weekdays ("mon" … "sun"), or null for every day.']
+        elif any(day not in schedule.WEEKDAYS for day in days):
+            errors["days_of_week"] = [f"Weekdays are {', '.join(schedule.WEEKDAYS)}."]
+        elif len(set(days)) != len(days):
+            errors["days_of_week"] = ["Weekdays must be distinct."]
+        else:
+            self.days_of_week = [day for day in schedule.WEEKDAYS if day in days]
+
+    def _clean_cycle(self, errors: dict[str, list[str]]) -> None:
+        on, off = self.cycle_on_days, self.cycle_off_days
+        if (on is None) != (off is None):
+            missing = "cycle_off_days" if off is None else "cycle_on_days"
+            errors[missing] = ["A cycle needs both cycle_on_days and cycle_off_days (or neither)."]
+
+    def _clean_day_rules(self, errors: dict[str, list[str]]) -> None:
+        given = [
+            name
+            for name, value in (
+                ("days_of_week", self.days_of_week),
+                ("every_n_days", None if self.every_n_days in (None, 1) else self.every_n_days),
+                ("cycle_on_days", self.cycle_on_days),
+            )
+            if value is not None
+        ]
+        if self.frequency == Frequency.AS_NEEDED:
+            for name in given:
+                errors.setdefault(name, ["An as-needed medication has no dose days; leave this empty."])
+        elif len(given) > 1:
+            message = "Use one of days_of_week, every_n_days or a cycle, not several."
+            for name in given:
+                errors.setdefault(name, [message])
+
+    def _clean_interval(self, errors: dict[str, list[str]]) -> None:
+        if self.frequency != Frequency.INTERVAL:
+            for name in INTERVAL_FIELDS:
+                if getattr(self, name) is not None:
+                    errors.setdefault(name, ['Only the "interval" frequency takes this; leave it null.'])
+            return
+        if self.interval_hours is None:
+            errors.setdefault("interval_hours", ['The "interval" frequency needs interval_hours (1–24).'])
+        if self.interval_start is None:
+            self.interval_start = schedule.INTERVAL_DEFAULT_START
+        if self.interval_end is None:
+            self.interval_end = schedule.INTERVAL_DEFAULT_END
+        if self.interval_end < self.interval_start:
+            errors.setdefault("interval_end", ["interval_end cannot be before interval_start (same local day)."])
+
+    def _clean_taper(self, errors: dict[str, list[str]]) -> None:
+        taper = self.taper
+        if taper is None:
+            return
+        message = (
+            'Give a list of {"from_day": int ≥ 0, "dose_quantity": number > 0}, sorted by distinct '
+            "from_day, the first one 0, or null."
+        )
+        if not isinstance(taper, list) or not taper or len(taper) > MAX_TAPER_STEPS:
+            errors["taper"] = [f"{message} (1 to {MAX_TAPER_STEPS} steps)"]
+            return
+        steps = []
+        for step in taper:
+            if not isinstance(step, dict) or set(step) != {"from_day", "dose_quantity"}:
+                errors["taper"] = [message]
+                return
+            day, quantity = step["from_day"], step["dose_quantity"]
+            if not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= MAX_TAPER_DAY:
+                errors["taper"] = [f"from_day must be an integer from 0 to {MAX_TAPER_DAY}."]
+                return
+            if isinstance(quantity, bool) or not isinstance(quantity, int | float | Decimal):
+                errors["taper"] = [message]
+                return
+            quantity = Decimal(str(quantity))
+            if not MIN_QUANTITY <= quantity <= MAX_QUANTITY or quantity != quantity.quantize(MIN_QUANTITY):
+                errors["taper"] = [f"dose_quantity must be from {MIN_QUANTITY} to {MAX_QUANTITY}, 3 decimals at most."]
+                return
+            steps.append({"from_day": day, "dose_quantity": float(quantity)})
+        days = [step["from_day"] for step in steps]
+        if days[0] != 0:
+            errors["taper"] = ["The first taper step starts on day 0 (the start date)."]
+        elif days != sorted(set(days)):
+            errors["taper"] = ["Taper steps must be sorted by from_day, each day once."]
+        else:
+            self.taper = steps
 
     def is_current_on(self, today: datetime.date) -> bool:
         return self.is_active and self.start_date <= today and (self.end_date is None or today <= self.end_date)

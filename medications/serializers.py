@@ -2,13 +2,69 @@
 
 from __future__ import annotations
 
+import datetime
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import LeanReadMixin, StrictJSONTypesMixin
-from medications.models import Medication, Reminder, ReminderStatus
+from medications.models import (
+    MAX_DAYS,
+    MAX_INTERVAL_HOURS,
+    MAX_QUANTITY,
+    MAX_TAPER_DAY,
+    MAX_TAPER_STEPS,
+    MIN_QUANTITY,
+    Medication,
+    Reminder,
+    ReminderStatus,
+)
+from medications.schedule import HHMM, WEEKDAYS, hhmm, parse_hhmm
 from medications.services.doses import SNOOZE_MINUTES
 
 HHMM_HELP = 'Local "HH:MM" times (1–12, distinct) for the custom frequency; empty or null otherwise.'
+
+
+@extend_schema_field({"type": "string", "pattern": HHMM.pattern, "example": "08:00", "nullable": True})
+class HHMMField(serializers.CharField):
+    """A local wall-clock time as "HH:MM" (stored as a ``TimeField``)."""
+
+    default_error_messages = {"hhmm": 'Must be "HH:MM" (00:00–23:59).'}
+
+    def to_internal_value(self, data) -> datetime.time:
+        value = super().to_internal_value(data)
+        if not HHMM.match(value):
+            self.fail("hhmm")
+        return parse_hhmm(value)
+
+    def to_representation(self, value: datetime.time) -> str:
+        return hhmm(value)
+
+
+def quantity_field(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=8,
+        decimal_places=3,
+        min_value=MIN_QUANTITY,
+        max_value=MAX_QUANTITY,
+        coerce_to_string=False,
+        **kwargs,
+    )
+
+
+class TaperStepSerializer(StrictJSONTypesMixin, serializers.Serializer):
+    from_day = serializers.IntegerField(
+        min_value=0, max_value=MAX_TAPER_DAY, help_text="Day counted from start_date (0 = the start date)."
+    )
+    dose_quantity = quantity_field(help_text="Units per dose from that day on.")
+
+    def validate(self, attrs: dict) -> dict:
+        # Stored in a JSON column: a plain number (at most 3 decimals, so a float is exact enough).
+        return {"from_day": attrs["from_day"], "dose_quantity": float(attrs["dose_quantity"])}
+
+
+def _optional_days(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_DAYS, required=False, allow_null=True, **kwargs)
 
 
 class MedicationSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSerializer):
@@ -28,6 +84,57 @@ class MedicationSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.Mode
     is_current = serializers.SerializerMethodField(
         help_text="Active, and today (patient's time zone) is between start and end date."
     )
+    days_of_week = serializers.ListField(
+        child=serializers.ChoiceField(choices=WEEKDAYS),
+        required=False,
+        allow_null=True,
+        min_length=1,
+        max_length=7,
+        help_text='Doses only on these local weekdays (distinct, stored in week order), e.g. ["mon"]; null = '
+        "every day. At most one of days_of_week, every_n_days > 1 and a cycle; none for as_needed.",
+    )
+    every_n_days = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_DAYS,
+        required=False,
+        help_text="Doses every N days counted from start_date (day 0 is a dose day). Default 1.",
+    )
+    cycle_on_days = _optional_days(
+        help_text="On/off cycle from start_date: doses on this many days, then none for cycle_off_days. "
+        "Both or neither."
+    )
+    cycle_off_days = _optional_days(help_text="Days without doses in each cycle. Both or neither.")
+    interval_hours = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_INTERVAL_HOURS,
+        required=False,
+        allow_null=True,
+        help_text='Required for frequency "interval" (doses every N hours each local day); null otherwise.',
+    )
+    interval_start = HHMMField(
+        required=False,
+        allow_null=True,
+        help_text='"interval" only: local time of the first dose of the day (default "08:00"); null otherwise.',
+    )
+    interval_end = HHMMField(
+        required=False,
+        allow_null=True,
+        help_text='"interval" only: no dose after this local time (default "22:00", included when on the grid, '
+        "not before interval_start); null otherwise.",
+    )
+    dose_quantity = quantity_field(required=False, help_text="Units per dose (tablets, ml, puffs). Default 1.")
+    dose_unit = serializers.CharField(
+        max_length=32, required=False, help_text='What one unit is, e.g. "tablet", "ml" (default "dose").'
+    )
+    taper = TaperStepSerializer(
+        many=True,
+        required=False,
+        allow_null=True,
+        allow_empty=False,
+        max_length=MAX_TAPER_STEPS,
+        help_text="Dose quantity by day counted from start_date (a taper): sorted, distinct from_day, the first "
+        "one 0; replaces dose_quantity while set. Null = always dose_quantity.",
+    )
 
     class Meta:
         model = Medication
@@ -39,6 +146,16 @@ class MedicationSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.Mode
             "frequency",
             "custom_schedule",
             "reminder_times",
+            "days_of_week",
+            "every_n_days",
+            "cycle_on_days",
+            "cycle_off_days",
+            "interval_hours",
+            "interval_start",
+            "interval_end",
+            "dose_quantity",
+            "dose_unit",
+            "taper",
             "start_date",
             "end_date",
             "notes",
@@ -59,6 +176,12 @@ class MedicationSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.Mode
 
     def lean_custom_schedule(self, obj: Medication) -> list[str]:
         return obj.custom_schedule or []
+
+    def lean_interval_start(self, obj: Medication) -> str | None:
+        return hhmm(obj.interval_start) if obj.interval_start else None
+
+    def lean_interval_end(self, obj: Medication) -> str | None:
+        return hhmm(obj.interval_end) if obj.interval_end else None
 
     def drf_representation(self, instance):
         data = super().drf_representation(instance)

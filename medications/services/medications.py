@@ -10,12 +10,36 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from medications.models import Frequency, Medication
-from medications.schedule import HHMM, next_dose, parse_hhmm
+from medications.models import INTERVAL_FIELDS, Frequency, Medication
+from medications.schedule import HHMM, REGIMEN_COLUMNS, Regimen, next_dose_after
 
 MAX_CUSTOM_TIMES = 12
-EDITABLE_FIELDS = ("name", "dosage", "frequency", "custom_schedule", "start_date", "end_date", "notes", "is_active")
-SCHEDULE_FIELDS = ("frequency", "custom_schedule", "start_date", "end_date", "is_active")
+REGIMEN_FIELDS = (
+    "days_of_week",
+    "every_n_days",
+    "cycle_on_days",
+    "cycle_off_days",
+    *INTERVAL_FIELDS,
+    "dose_quantity",
+    "dose_unit",
+    "taper",
+)
+EDITABLE_FIELDS = (
+    "name",
+    "dosage",
+    "frequency",
+    "custom_schedule",
+    "start_date",
+    "end_date",
+    "notes",
+    "is_active",
+    *REGIMEN_FIELDS,
+)
+# A change to any of these restarts the schedule from now (a dose quantity does not move a dose).
+SCHEDULE_FIELDS = tuple(name for name in REGIMEN_COLUMNS if name not in ("dose_quantity", "taper"))
+# Cleared (rather than refused) when the frequency no longer takes them and the client did not
+# send them: a PATCH from "interval" to "once_daily", or from a weekly regimen to "as_needed".
+_DAY_RULE_DEFAULTS = {"days_of_week": None, "every_n_days": 1, "cycle_on_days": None, "cycle_off_days": None}
 
 
 def normalise_custom_schedule(frequency: str, schedule: Any, *, given: bool) -> list[str]:
@@ -46,22 +70,22 @@ def normalise_custom_schedule(frequency: str, schedule: Any, *, given: bool) -> 
 
 def compute_next_dose(medication: Medication, *, patient: User, after: datetime.datetime) -> datetime.datetime | None:
     """The first dose of ``medication`` strictly after ``after`` in the patient's zone."""
-    if not medication.is_active:
-        return None
-    times = [parse_hhmm(value) for value in medication.reminder_times]
-    return next_dose(
-        times=times,
-        tz=patient.tzinfo,
-        start_date=medication.start_date,
-        end_date=medication.end_date,
-        after=after,
-    )
+    return next_dose_after(Regimen.of(medication), tz=patient.tzinfo, after=after)
 
 
-def _validate(medication: Medication, *, schedule_given: bool) -> None:
+def _validate(medication: Medication, *, given: set[str]) -> None:
+    """Field rules that need to know what the client sent; the rest is ``Medication.clean``."""
     medication.custom_schedule = normalise_custom_schedule(
-        medication.frequency, medication.custom_schedule, given=schedule_given
+        medication.frequency, medication.custom_schedule, given="custom_schedule" in given
     )
+    if medication.frequency != Frequency.INTERVAL:
+        for name in INTERVAL_FIELDS:
+            if name not in given:
+                setattr(medication, name, None)
+    if medication.frequency == Frequency.AS_NEEDED:
+        for name, default in _DAY_RULE_DEFAULTS.items():
+            if name not in given:
+                setattr(medication, name, default)
     if medication.end_date is not None and medication.end_date < medication.start_date:
         raise ValidationError({"end_date": ["The end date cannot be before the start date."]})
 
@@ -71,7 +95,7 @@ def medication_create(*, patient: User, data: dict[str, Any], now: datetime.date
     now = now or timezone.now()
     fields = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
     medication = Medication(patient=patient, **fields)
-    _validate(medication, schedule_given="custom_schedule" in data)
+    _validate(medication, given=set(data))
     medication.full_clean(exclude=["patient"])
     medication.next_dose_at = compute_next_dose(medication, patient=patient, after=now)
     medication.save()
@@ -90,7 +114,7 @@ def medication_update(
         if key not in EDITABLE_FIELDS:
             raise ValueError(f"{key} is not an editable medication field")
         setattr(medication, key, value)
-    _validate(medication, schedule_given="custom_schedule" in data)
+    _validate(medication, given=set(data))
     medication.full_clean(exclude=["patient"])
     if any(getattr(medication, key) != value for key, value in before.items()):
         medication.next_dose_at = compute_next_dose(medication, patient=medication.patient, after=now)

@@ -34,7 +34,7 @@ from accounts.readcache import data_changed
 from core.mail import EmailDeliveryError
 from medications.events import dose_due, send_on_commit
 from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
-from medications.schedule import doses_between, next_dose, parse_hhmm
+from medications.schedule import REGIMEN_COLUMNS, Regimen, doses, next_dose_after
 from medications.services.alerts import report_missed, someone_to_tell
 from medications.services.delivery import EMAIL_FIELDS, send_batch, send_reminder_email
 from medications.services.doses import ANSWER_WINDOW
@@ -96,25 +96,15 @@ def sweep(*, now: datetime.datetime | None = None, on_transient: RetryHook | Non
 
 def _doses_for(medication: Medication, *, now: datetime.datetime) -> tuple[list[datetime.datetime], object]:
     """The due dose instants of one medication (≤ now) and its next dose after now."""
-    if not medication.is_active or not medication.reminder_times:
+    regimen = Regimen.of(medication)
+    if not regimen.times:
         return [], None
     tz = medication.patient.tzinfo
-    times = [parse_hhmm(value) for value in medication.reminder_times]
     floor = now - MAX_BACKFILL
     first = medication.next_dose_at
     due = [first] if first >= floor else []
-    due.extend(
-        doses_between(
-            times=times,
-            tz=tz,
-            start_date=medication.start_date,
-            end_date=medication.end_date,
-            after=max(first, floor),
-            until=now,
-        )
-    )
-    upcoming = next_dose(times=times, tz=tz, start_date=medication.start_date, end_date=medication.end_date, after=now)
-    return due, upcoming
+    due.extend(dose.at for dose in doses(regimen, tz=tz, after=max(first, floor), until=now))
+    return due, next_dose_after(regimen, tz=tz, after=now)
 
 
 def materialize_due_doses(*, now: datetime.datetime, result: SweepResult) -> None:
@@ -127,11 +117,7 @@ def materialize_due_doses(*, now: datetime.datetime, result: SweepResult) -> Non
                 .only(
                     "id",
                     "patient_id",
-                    "frequency",
-                    "custom_schedule",
-                    "start_date",
-                    "end_date",
-                    "is_active",
+                    *REGIMEN_COLUMNS,
                     "next_dose_at",
                     "patient__timezone",
                 )

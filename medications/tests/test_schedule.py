@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from medications.schedule import doses_between, next_dose, parse_hhmm, resolve_local
+from medications.schedule import Regimen, doses, next_dose, parse_hhmm, resolve_local
 
 UTC = datetime.UTC
 NY = ZoneInfo("America/New_York")
@@ -19,6 +19,12 @@ def utc(*args) -> datetime.datetime:
 
 def t(value: str) -> datetime.time:
     return parse_hhmm(value)
+
+
+def doses_between(*, times, tz, start_date, end_date, after, until=None):
+    """Daily dose instants of ``times`` (the plain regimen)."""
+    regimen = Regimen(times=tuple(times), start_date=start_date, end_date=end_date)
+    return [dose.at for dose in doses(regimen, tz=tz, after=after, until=until)]
 
 
 @pytest.mark.parametrize(

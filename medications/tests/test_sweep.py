@@ -322,3 +322,40 @@ def test_time_zone_change_moves_the_next_dose(kolkata_patient):
     kolkata_patient.save()
     medication.refresh_from_db()
     assert medication.next_dose_at.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M") == "09:00"
+
+
+@pytest.mark.parametrize(
+    ("fields", "dose_days"),
+    [
+        ({"days_of_week": ["mon"]}, [datetime.date(2026, 6, 1), datetime.date(2026, 6, 8)]),  # 2026-06-01: Monday
+        ({"every_n_days": 4}, [datetime.date(2026, 6, 2), datetime.date(2026, 6, 6), datetime.date(2026, 6, 10)]),
+        (
+            {"cycle_on_days": 2, "cycle_off_days": 3},  # day 0 = 2026-05-01; 2026-06-01 is day 31
+            [
+                datetime.date(2026, 6, 1),
+                datetime.date(2026, 6, 5),
+                datetime.date(2026, 6, 6),
+                datetime.date(2026, 6, 10),
+                datetime.date(2026, 6, 11),
+            ],
+        ),
+    ],
+)
+def test_sweep_creates_rows_only_on_dose_days(kolkata_patient, fields, dose_days):
+    create(kolkata_patient, **fields)
+    for hours in range(0, 11 * 24):  # hourly, 2026-06-01 03:00 UTC … 2026-06-12 02:00 UTC
+        sweep(now=T0 + datetime.timedelta(hours=hours), on_transient=no_retry)
+    rows = Reminder.objects.order_by("scheduled_for")
+    assert [row.scheduled_for.astimezone(ZoneInfo("Asia/Kolkata")).date() for row in rows] == dose_days
+    assert len(mail.outbox) == len(dose_days)  # each one emailed once
+
+
+def test_interval_doses_via_the_sweep(kolkata_patient):
+    create(kolkata_patient, frequency=Frequency.INTERVAL, custom_schedule=[], interval_hours=6, now=T0)
+    for minutes in range(0, 24 * 60, 30):
+        sweep(now=T0 + minutes * MINUTE, on_transient=no_retry)
+    local = [
+        r.scheduled_for.astimezone(ZoneInfo("Asia/Kolkata")).strftime("%H:%M")
+        for r in Reminder.objects.order_by("scheduled_for")
+    ]
+    assert local == ["14:00", "20:00", "08:00"]  # after 08:30 IST on 06-01, until 08:30 IST on 06-02
