@@ -7,7 +7,8 @@ envelope too, and entries are streamed one by one, so memory stays bounded.
 
 Resources: one ``Patient``; one ``MedicationStatement`` per medication, its ``dosage.timing``
 expressing the regimen (``timeOfDay``, ``dayOfWeek``, ``frequency``/``period``, ``boundsPeriod``;
-one dosage per taper step); one ``MedicationAdministration`` per taken dose; one ``Observation``
+one dosage per taper step; an on/off cycle, which R4's Timing cannot express, is stated in
+``dosage.text``); one ``MedicationAdministration`` per taken dose; one ``Observation``
 per symptom (severity 1–10 as ``valueInteger``) and per mood (1–5). Every resource carries a
 stable ``identifier`` (``{PUBLIC_URL}/fhir/identifier/<kind>`` + the row id), and its
 ``fullUrl`` is a UUID derived from it, the same in every export.
@@ -20,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from django.conf import settings
@@ -42,6 +44,7 @@ from pydantic import TypeAdapter
 
 from accounts.models import User
 from medications.models import Frequency, Medication, ReminderStatus
+from medications.schedule import Regimen
 from summaries.export import rows
 from symptoms.models import Mood, MoodLevel
 
@@ -192,15 +195,15 @@ def _quantity(value: Any, unit: str) -> dict[str, Any]:
 
 
 def _regimen(medication: Medication) -> dict[str, Any]:
-    """The regimen fields (defaults where a medication has none)."""
+    """The regimen fields of a medication, as the FHIR writers use them."""
     return {
-        "days_of_week": getattr(medication, "days_of_week", None) or [],
-        "every_n_days": getattr(medication, "every_n_days", None) or 1,
-        "cycle_on_days": getattr(medication, "cycle_on_days", None),
-        "cycle_off_days": getattr(medication, "cycle_off_days", None),
-        "dose_quantity": getattr(medication, "dose_quantity", None) or 1,
-        "dose_unit": getattr(medication, "dose_unit", None) or "dose",
-        "taper": getattr(medication, "taper", None) or [],
+        "days_of_week": medication.days_of_week or [],
+        "every_n_days": medication.every_n_days or 1,
+        "cycle_on_days": medication.cycle_on_days,
+        "cycle_off_days": medication.cycle_off_days,
+        "dose_quantity": medication.dose_quantity,
+        "dose_unit": medication.dose_unit or "dose",
+        "taper": medication.taper or [],
     }
 
 
@@ -301,9 +304,10 @@ def medication_statement(medication: Medication, *, subject: str, today: datetim
     return resource
 
 
-def medication_administration(reminder, medication: Medication, *, subject: str) -> dict[str, Any]:
-    regimen = _regimen(medication)
-    quantity = getattr(reminder, "dose_quantity", None) or regimen["dose_quantity"]
+def medication_administration(
+    reminder, medication: Medication, *, subject: str, regimen: Regimen, tz: ZoneInfo
+) -> dict[str, Any]:
+    quantity = regimen.quantity_on(reminder.scheduled_for.astimezone(tz).date())
     return {
         "resourceType": "MedicationAdministration",
         "id": f"dose-{reminder.pk}",
@@ -313,7 +317,7 @@ def medication_administration(reminder, medication: Medication, *, subject: str)
         "subject": {"reference": subject},
         "supportingInformation": [{"reference": full_url("medication", medication.pk)}],
         "effectiveDateTime": instant(reminder.scheduled_for),
-        "dosage": {"text": medication.dosage, "dose": _quantity(quantity, regimen["dose_unit"])},
+        "dosage": {"text": medication.dosage, "dose": _quantity(quantity, medication.dose_unit or "dose")},
     }
 
 
@@ -373,10 +377,12 @@ def entries(patient: User) -> Iterator[tuple[str, dict[str, Any]]]:
     today = patient.local_today()
     for medication in meds:
         yield full_url("medication", medication.pk), medication_statement(medication, subject=subject, today=today)
-    by_id = {medication.pk: medication for medication in meds}
+    by_id = {medication.pk: (medication, Regimen.of(medication)) for medication in meds}
+    tz = patient.tzinfo
     for reminder in rows.reminders(patient):
         if reminder.status == ReminderStatus.TAKEN:
-            resource = medication_administration(reminder, by_id[reminder.medication_id], subject=subject)
+            medication, regimen = by_id[reminder.medication_id]
+            resource = medication_administration(reminder, medication, subject=subject, regimen=regimen, tz=tz)
             yield full_url("dose", reminder.pk), resource
     for row in rows.symptom_rows(patient):
         yield full_url("symptom", row["id"]), symptom_observation(row, subject=subject)

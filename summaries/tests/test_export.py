@@ -7,6 +7,7 @@ import datetime
 import io
 import json
 import zipfile
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -381,3 +382,67 @@ def test_an_export_reads_one_snapshot(fmt):
     if connection.vendor == "postgresql":
         assert any("REPEATABLE READ READ ONLY" in sql for sql in statements)
     assert not connection.in_atomic_block
+
+
+def _statement(bundle: dict, medication) -> dict:
+    return next(r for r in resources(bundle, "MedicationStatement") if r["id"] == f"medication-{medication.pk}")
+
+
+def test_fhir_timing_of_every_regimen(patient, patient_client):
+    start = datetime.date(2026, 1, 5)
+    weekly = MedicationFactory(patient=patient, start_date=start, days_of_week=["mon", "thu"])
+    every_other = MedicationFactory(patient=patient, start_date=start, every_n_days=2)
+    cycle = MedicationFactory(patient=patient, start_date=start, cycle_on_days=21, cycle_off_days=7)
+    interval = MedicationFactory(
+        patient=patient,
+        start_date=start,
+        frequency=Frequency.INTERVAL,
+        interval_hours=8,
+        interval_start=datetime.time(8, 0),
+        interval_end=datetime.time(22, 0),
+        dose_quantity=Decimal("2.5"),
+        dose_unit="ml",
+    )
+    taper = MedicationFactory(
+        patient=patient,
+        start_date=start,
+        end_date=datetime.date(2026, 1, 25),
+        dose_unit="tablet",
+        taper=[{"from_day": 0, "dose_quantity": 4}, {"from_day": 7, "dose_quantity": 2}],
+    )
+    for day, status in ((1, ReminderStatus.TAKEN), (8, ReminderStatus.TAKEN)):
+        when = datetime.datetime.combine(start + datetime.timedelta(days=day), datetime.time(8), tzinfo=datetime.UTC)
+        ReminderFactory(medication=taper, scheduled_for=when, status=status)
+    raw = body(patient_client.get(f"{URL}?format=fhir"))
+    Bundle.model_validate_json(raw)
+    bundle = json.loads(raw)
+
+    repeat = _statement(bundle, weekly)["dosage"][0]["timing"]["repeat"]
+    assert (repeat["dayOfWeek"], repeat["timeOfDay"], repeat["frequency"], repeat["period"]) == (
+        ["mon", "thu"],
+        ["08:00:00"],
+        1,
+        1,
+    )
+    repeat = _statement(bundle, every_other)["dosage"][0]["timing"]["repeat"]
+    assert (repeat["frequency"], repeat["period"], repeat["periodUnit"]) == (1, 2, "d")
+    assert "21 days on, 7 days off" in _statement(bundle, cycle)["dosage"][0]["text"]
+    dosage = _statement(bundle, interval)["dosage"][0]
+    assert dosage["timing"]["repeat"]["timeOfDay"] == ["08:00:00", "16:00:00"]
+    assert dosage["doseAndRate"][0]["doseQuantity"] == {"value": 2.5, "unit": "ml"}
+    steps = _statement(bundle, taper)["dosage"]
+    assert [
+        (s["sequence"], s["timing"]["repeat"]["boundsPeriod"], s["doseAndRate"][0]["doseQuantity"]) for s in steps
+    ] == [
+        (1, {"start": "2026-01-05", "end": "2026-01-11"}, {"value": 4.0, "unit": "tablet"}),
+        (2, {"start": "2026-01-12", "end": "2026-01-25"}, {"value": 2.0, "unit": "tablet"}),
+    ]
+    doses = sorted(resources(bundle, "MedicationAdministration"), key=lambda r: r["effectiveDateTime"])
+    assert [r["dosage"]["dose"] for r in doses] == [{"value": 4.0, "unit": "tablet"}, {"value": 2.0, "unit": "tablet"}]
+    doc = json.loads(body(patient_client.get(URL)))
+    by_id = {row["id"]: row for row in doc["medications"]}
+    assert by_id[taper.pk]["taper"] == [{"from_day": 0, "dose_quantity": 4}, {"from_day": 7, "dose_quantity": 2}]
+    assert by_id[interval.pk]["interval_hours"] == 8
+    header, *lines = read_zip(body(patient_client.get(f"{URL}?format=csv")))["medications"]
+    assert len(lines) == 5
+    assert {"days_of_week", "taper", "dose_quantity"} <= set(header)
