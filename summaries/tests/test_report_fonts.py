@@ -20,7 +20,8 @@ from PIL import Image, ImageChops
 from pypdf import PdfReader
 
 from conftest import client_for, skip_or_fail
-from summaries import pdffonts, reports, selectors
+from summaries import reports, selectors
+from summaries.reports import fonts
 from symptoms.tests.factories import SymptomFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,7 @@ def test_text_round_trips(patient, script):
 
 @pytest.mark.parametrize("script", SAMPLES)
 def test_a_font_covers_every_character(script):
-    assigned = pdffonts.assign(SAMPLES[script])
+    assigned = fonts.assign(SAMPLES[script])
     covered = set().union(*assigned.values())
     assert set(SAMPLES[script]) <= covered
 
@@ -110,7 +111,7 @@ def test_a_font_covers_every_character(script):
 def test_each_script_keeps_its_own_font_inside_latin_text():
     """fpdf2 shapes a font run with the script of its first letter: Devanagari inside a Latin run
     would not be reordered, so the Devanagari font prints it even though Noto Sans has it."""
-    assigned = pdffonts.assign(f"Headache {SAMPLES['devanagari']} {SAMPLES['arabic']}")
+    assigned = fonts.assign(f"Headache {SAMPLES['devanagari']} {SAMPLES['arabic']}")
     faces = {face.family: chars for face, chars in assigned.items()}
     assert set(SAMPLES["devanagari"]) <= faces["NotoSansDevanagari"]
     assert set(SAMPLES["arabic"]) - {" "} <= faces["NotoSansArabic"]
@@ -134,12 +135,12 @@ def test_complex_scripts_are_shaped(patient, script, monkeypatch):
     letters: without it the same page looks different."""
     data = _renamed(_data_with(patient, SAMPLES[script]), SAMPLES[script])
     shaped = _first_page_image(reports.build_health_report(data=data))
-    real_install = pdffonts.install
+    real_install = fonts.install
 
     def install_without_shaping(pdf, texts, workdir):
         real_install(pdf, texts, workdir)
         pdf.set_text_shaping(False)
 
-    monkeypatch.setattr(pdffonts, "install", install_without_shaping)
+    monkeypatch.setattr(fonts, "install", install_without_shaping)
     unshaped = _first_page_image(reports.build_health_report(data=data))
     assert _differs(shaped, unshaped)

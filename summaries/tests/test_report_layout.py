@@ -14,6 +14,7 @@ from accounts.tests.factories import PatientFactory
 from conftest import client_for
 from medications.tests.factories import MedicationFactory
 from summaries import reports, selectors
+from summaries.reports import drawing
 from symptoms.tests.factories import MoodFactory, SymptomFactory
 
 pytestmark = pytest.mark.django_db
@@ -177,13 +178,13 @@ def test_a_single_logged_day_is_a_visible_dot(monkeypatch):
     segments, markers = reports.chart_marks(_daily(None, 3.0, None))
     assert segments == [] and markers == [(1, 3.0)]
     dots = []
-    real_circle = reports._Pdf.circle
+    real_circle = drawing.Pdf.circle
 
     def circle(self, x, y, radius, style=None):
         dots.append((radius, style))
         return real_circle(self, x, y, radius, style=style)
 
-    monkeypatch.setattr(reports._Pdf, "circle", circle)
+    monkeypatch.setattr(drawing.Pdf, "circle", circle)
     reports.render(
         _document([reports.Chart(_daily(None, 3.0, None), datetime.date(2026, 3, 1), datetime.date(2026, 3, 3))])
     )
