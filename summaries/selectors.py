@@ -104,9 +104,7 @@ def _report_medications(patient: User) -> list[dict[str, Any]]:
             "start_date": m.start_date,
             "end_date": m.end_date,
             "notes": m.notes,
-            # The regimen fields (SPEC part two); read defensively until the regimen branch has
-            # landed them on the model.
-            **{field: getattr(m, field, None) for field in REGIMEN_FIELDS},
+            **{field: getattr(m, field) for field in REGIMEN_FIELDS},  # the regimen (SPEC part two)
         }
         for m in current_medications(patient=patient)
     ]

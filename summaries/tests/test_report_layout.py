@@ -5,6 +5,7 @@ dots, and cells longer than a page."""
 from __future__ import annotations
 
 import datetime
+import decimal
 import io
 
 import pytest
@@ -134,6 +135,34 @@ def _medication(**fields):
 )
 def test_the_frequency_column_says_the_whole_schedule(fields, expected):
     assert reports.schedule_text(_medication(**fields)) == expected
+
+
+def test_real_regimens_reach_the_frequency_column(patient):
+    MedicationFactory(
+        patient=patient, name="Methotrexate", days_of_week=["mon"], dose_quantity=decimal.Decimal("2.5"), dose_unit="mg"
+    )
+    MedicationFactory(patient=patient, name="Pill", cycle_on_days=21, cycle_off_days=7)
+    MedicationFactory(
+        patient=patient,
+        name="Amoxicillin",
+        frequency="interval",
+        interval_hours=8,
+        interval_start=datetime.time(6, 0),
+        interval_end=datetime.time(22, 0),
+    )
+    MedicationFactory(
+        patient=patient,
+        name="Prednisone",
+        dose_unit="tablet",
+        taper=[{"from_day": 0, "dose_quantity": 4}, {"from_day": 5, "dose_quantity": 2}],
+    )
+    doc = reports.report_document(selectors.report_data(patient=patient, days=7))
+    (table,) = [b for b in doc.blocks if isinstance(b, reports.Table) and b.header[0] == "Medication"]
+    rows = {row[0]: row[2] for row in table.rows}
+    assert rows["Methotrexate"] == "Once daily at 08:00, on Mon, 2.5 × mg"
+    assert rows["Pill"].startswith("Once daily at 08:00, 21 days on, 7 days off from ")
+    assert rows["Amoxicillin"] == "Every 8 hours at 06:00, 14:00, 22:00"
+    assert rows["Prednisone"] == "Once daily at 08:00, tapering (tablet): 4 from day 0; 2 from day 5"
 
 
 def test_one_of_a_kind_is_singular(patient):
