@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
@@ -35,6 +37,11 @@ class IntegerFilter(filters.NumberFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+        # The schema states the bounds this filter enforces (drf-spectacular reads the annotation).
+        bounds = {key: self.extra[arg] for key, arg in (("minimum", "min_value"), ("maximum", "max_value"))}
+        self._spectacular_annotation = {
+            "field": {"type": "integer", **{k: v for k, v in bounds.items() if v is not None}}
+        }
 
 
 class DateFilter(filters.DateFilter):
@@ -60,15 +67,36 @@ class StrictOrderingFilter(OrderingFilter):
 
     def get_ordering(self, request, queryset, view):
         raw = request.query_params.get(self.ordering_param)
-        if raw:
-            allowed = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
-            requested = [term.strip() for term in raw.split(",") if term.strip()]
-            unknown = [term for term in requested if term.lstrip("-") not in allowed]
-            if unknown or not requested:
+        if raw:  # blank: the default order
+            allowed = self._allowed(queryset, view, request)
+            if not re.fullmatch(self._pattern(allowed), raw):
                 raise ValidationError(
-                    {self.ordering_param: [f"Order by one of: {', '.join(sorted(allowed))} (prefix - to reverse)."]}
+                    {self.ordering_param: [f"Order by one of: {', '.join(allowed)} (prefix - to reverse)."]}
                 )
         return super().get_ordering(request, queryset, view)
+
+    def _allowed(self, queryset, view, request) -> list[str]:
+        return sorted(name for name, _label in self.get_valid_fields(queryset, view, {"request": request}))
+
+    @staticmethod
+    def _pattern(allowed: list[str]) -> str:
+        """Comma-separated allowed fields, each optionally reversed with ``-``; nothing else."""
+        term = "-?(" + "|".join(re.escape(name) for name in allowed) + ")"
+        return f"{term}(,{term})*"
+
+    def get_schema_operation_parameters(self, view):
+        """The fields this view orders by, as the pattern the server enforces, so a schema-driven
+        client never sends one it refuses (blank: the default order)."""
+        parameters = super().get_schema_operation_parameters(view)
+        queryset = view.get_queryset() if hasattr(view, "get_queryset") else None
+        allowed = self._allowed(queryset, view, view.request)
+        if not allowed:
+            return parameters
+        for parameter in parameters:
+            if parameter["name"] == self.ordering_param:
+                parameter["schema"] = {"type": "string", "pattern": f"^({self._pattern(allowed)})?$"}
+                parameter["description"] = f"Order by {', '.join(allowed)} (comma-separated; prefix - to reverse)."
+        return parameters
 
 
 class DjangoFilterBackend(filters.DjangoFilterBackend):

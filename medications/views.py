@@ -16,7 +16,7 @@ from accounts.permissions import PatientWritesDoctorReads
 from accounts.readcache import cached_patient_read
 from core.filters import FILTER_BACKENDS
 from core.links import SignedLinkView
-from core.params import ID_PATH_REGEX, PatientQuerySerializer, days_serializer, validate_query
+from core.params import ID_PATH_REGEX, MAX_ID, PatientQuerySerializer, days_serializer, validate_query
 from core.viewsets import FilterListsOnlyMixin
 from medications import selectors, services
 from medications.filters import MedicationFilter, ReminderFilter
@@ -30,7 +30,9 @@ from medications.serializers import (
 )
 
 PATIENT_PARAM = OpenApiParameter(
-    "patient", int, description="Doctors: narrow to one assigned patient (an unassigned id is a 404)."
+    "patient",
+    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    description="Doctors: narrow to one assigned patient (an unassigned id is a 404).",
 )
 NOT_FOUND = OpenApiResponse(description="Not found (or not yours).")
 FORBIDDEN = OpenApiResponse(description="Doctors are read-only; unverified doctors see nothing.")
@@ -154,7 +156,8 @@ class MedicationViewSet(
         parameters=[PATIENT_PARAM],
         responses={200: MedicationSerializer(many=True)},
     )
-    @action(detail=False, methods=["get"], filterset_class=None)
+    # No filters, search or ordering here (the order is fixed): none is documented, none applied.
+    @action(detail=False, methods=["get"], filterset_class=None, filter_backends=[])
     @cached_patient_read
     def current(self, request: Request) -> Response:
         queryset = selectors.medications_current(user=request.user, patient=subject.subject(self.request))
@@ -166,7 +169,7 @@ class MedicationViewSet(
         parameters=[PATIENT_PARAM],
         responses={200: MedicationSerializer(many=True)},
     )
-    @action(detail=False, methods=["get"], filterset_class=None)
+    @action(detail=False, methods=["get"], filterset_class=None, filter_backends=[])
     @cached_patient_read
     def upcoming(self, request: Request) -> Response:
         queryset = selectors.medications_upcoming(user=request.user, patient=subject.subject(self.request))
