@@ -1,4 +1,9 @@
+from functools import cache
+from zoneinfo import available_timezones
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags.admin_list import _boolean_icon
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest, HttpResponse
 
@@ -6,10 +11,20 @@ from accounts import services
 from accounts.models import AccountDeletion, Caregiver, DataAccessLog, Role, User
 from core.ratelimit import rate_limit_wait
 
+admin.site.site_header = "MediTrack administration"
+admin.site.site_title = "MediTrack admin"
+admin.site.index_title = "Patients, doctors, medications and reminders"
+
+
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone name the API accepts (``core.validators.validate_timezone``), sorted."""
+    return [(name, name) for name in sorted(available_timezones())]
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "email", "role", "is_verified_doctor", "assigned_doctor", "is_active", "date_joined")
+    list_display = ("username", "email", "account", "doctor_verified", "assigned_doctor", "is_active", "date_joined")
     list_filter = ("role", "is_verified_doctor", "is_active", "is_staff", "email_reminders_enabled")
     search_fields = ("username", "email", "first_name", "last_name")
     list_select_related = ("assigned_doctor",)
@@ -35,6 +50,23 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "timezone":  # a choice, not free text the API would refuse later
+            return forms.ChoiceField(
+                choices=timezone_choices(), initial=db_field.default, help_text="The zone reminders fire in."
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="account", ordering="role")
+    def account(self, user: User) -> str:
+        """An admin made with ``make superuser`` is an administrator, not a patient."""
+        return "Administrator" if user.is_superuser else user.get_role_display()
+
+    @admin.display(description="verified doctor", ordering="is_verified_doctor")
+    def doctor_verified(self, user: User) -> str:
+        """Yes or no for doctors only; for anyone else the question does not arise."""
+        return _boolean_icon(user.is_verified_doctor) if user.role == Role.DOCTOR else "–"
 
     @admin.action(description="Verify selected doctor accounts")
     def verify_doctors(self, request, queryset):

@@ -1,8 +1,18 @@
+from datetime import UTC, datetime
+
 from django.contrib import admin
 from django.utils import timezone
 
 from medications.models import Medication, Reminder
 from medications.services import compute_next_dose
+
+
+def local_and_utc(moment: datetime | None, patient) -> str:
+    """A dose time as the patient lives it, next to UTC: "08:00 Europe/Lisbon (2026-12-03 08:00 UTC)"."""
+    if moment is None:
+        return "–"
+    local = moment.astimezone(patient.tzinfo)
+    return f"{local:%Y-%m-%d %H:%M} {patient.timezone} ({moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
 
 
 @admin.register(Medication)
@@ -16,12 +26,12 @@ class MedicationAdmin(admin.ModelAdmin):
         "start_date",
         "end_date",
         "is_active",
-        "next_dose_at",
+        "next_dose",
     )
     list_filter = ("frequency", "is_active", "every_n_days", ("start_date", admin.DateFieldListFilter))
     search_fields = ("name", "dosage", "patient__username", "patient__email")
     raw_id_fields = ("patient",)
-    readonly_fields = ("next_dose_at", "created_at", "updated_at")
+    readonly_fields = ("next_dose_at", "next_dose", "created_at", "updated_at")
     list_select_related = ("patient",)
     date_hierarchy = "start_date"
     fieldsets = (
@@ -37,6 +47,10 @@ class MedicationAdmin(admin.ModelAdmin):
         ("Quantity", {"fields": ("dose_quantity", "dose_unit", "taper")}),
         ("Bookkeeping", {"fields": ("next_dose_at", "created_at", "updated_at")}),
     )
+
+    @admin.display(description="next dose (patient's time, UTC)", ordering="next_dose_at")
+    def next_dose(self, medication: Medication) -> str:
+        return local_and_utc(medication.next_dose_at, medication.patient)
 
     def save_model(self, request, obj: Medication, form, change) -> None:
         # An admin edit may change the schedule: keep the sweep's index column true.
@@ -65,10 +79,14 @@ class ReminderMedicationFilter(admin.SimpleListFilter):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    list_display = ("id", "medication", "patient", "kind", "scheduled_for", "status", "sent_at", "responded_at")
+    list_display = ("id", "medication", "patient", "kind", "dose_time", "status", "sent_at", "responded_at")
     list_filter = ("status", "kind", ReminderMedicationFilter, ("scheduled_for", admin.DateFieldListFilter))
     search_fields = ("medication__name", "patient__username", "patient__email")
     raw_id_fields = ("medication", "patient")
-    readonly_fields = ("claim", "claimed_at", "attempts", "created_at")
+    readonly_fields = ("dose_time", "claim", "claimed_at", "attempts", "created_at")
     list_select_related = ("medication", "patient")
     date_hierarchy = "scheduled_for"
+
+    @admin.display(description="scheduled for (patient's time, UTC)", ordering="scheduled_for")
+    def dose_time(self, reminder: Reminder) -> str:
+        return local_and_utc(reminder.scheduled_for, reminder.patient)
