@@ -128,10 +128,13 @@ def schedule_text(m: dict[str, Any]) -> str:
         return "As needed"
     times = ", ".join(m["reminder_times"])
     days = _day_rule(m)
+    not_daily = bool(m.get("days_of_week")) or (m.get("every_n_days") or 1) > 1
     if m["frequency"] == "interval" and m.get("interval_hours"):
         text = f"Every {m['interval_hours']} hours at {times}"
+    elif not_daily:  # "once daily … on Mon" would contradict itself
+        text = f"At {times}"
     elif m["frequency"] == "custom":
-        text = f"At {times}" if days else f"Daily at {times}"
+        text = f"Daily at {times}"
     else:
         text = f"{m['frequency_label']} at {times}" if times else m["frequency_label"]
     parts = [text, days, _dose_rule(m)]

@@ -112,12 +112,12 @@ def _medication(**fields):
         ({}, "Once daily at 08:00"),
         ({"frequency": "as_needed", "reminder_times": []}, "As needed"),
         ({"frequency": "custom", "reminder_times": ["07:30", "19:30"]}, "Daily at 07:30, 19:30"),
-        ({"days_of_week": ["mon"], "dose_quantity": "15", "dose_unit": "mg"}, "Once daily at 08:00, on Mon, 15 × mg"),
+        ({"days_of_week": ["mon"], "dose_quantity": "15", "dose_unit": "mg"}, "At 08:00, on Mon, 15 × mg"),
         (
             {"frequency": "custom", "reminder_times": ["09:00"], "days_of_week": ["mon", "thu"]},
             "At 09:00, on Mon, Thu",
         ),
-        ({"every_n_days": 3}, "Once daily at 08:00, every 3 days from 2026-03-02"),
+        ({"every_n_days": 3}, "At 08:00, every 3 days from 2026-03-02"),
         ({"cycle_on_days": 21, "cycle_off_days": 7}, "Once daily at 08:00, 21 days on, 7 days off from 2026-03-02"),
         (
             {"frequency": "interval", "interval_hours": 8, "reminder_times": ["08:00", "16:00"]},
@@ -159,7 +159,7 @@ def test_real_regimens_reach_the_frequency_column(patient):
     doc = reports.report_document(selectors.report_data(patient=patient, days=7))
     (table,) = [b for b in doc.blocks if isinstance(b, reports.Table) and b.header[0] == "Medication"]
     rows = {row[0]: row[2] for row in table.rows}
-    assert rows["Methotrexate"] == "Once daily at 08:00, on Mon, 2.5 × mg"
+    assert rows["Methotrexate"] == "At 08:00, on Mon, 2.5 × mg"
     assert rows["Pill"].startswith("Once daily at 08:00, 21 days on, 7 days off from ")
     assert rows["Amoxicillin"] == "Every 8 hours at 06:00, 14:00, 22:00"
     assert rows["Prednisone"] == "Once daily at 08:00, tapering (tablet): 4 from day 0; 2 from day 5"
