@@ -78,3 +78,28 @@ def test_the_emailed_pages_are_never_stored_by_a_cache(anon):
     assert page["Cache-Control"] == "no-store"
     bad = anon.get("/api/medications/reminders/confirm/not-a-token/")
     assert bad.status_code in (400, 404) and bad["Cache-Control"] == "no-store"
+
+
+def test_gunicorn_as_the_procfile_runs_it_does_not_believe_a_forged_forwarded_proto():
+    """Gunicorn trusts X-Forwarded-Proto from 127.0.0.1 unless told otherwise (gunicorn.conf.py)."""
+    import http.client
+    import os
+    import sys
+
+    from django.conf import settings
+
+    from core.tests.servers import free_port, port_open, spawn, stop_process, wait_for
+
+    port = free_port()
+    env = {**os.environ, "DEBUG": "0", "SECURE_SSL_REDIRECT": "1", "TRUSTED_PROXY_COUNT": "0", "LOG_LEVEL": "WARNING"}
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "1", "--bind", f"127.0.0.1:{port}"]
+    process = spawn(command, cwd=settings.BASE_DIR, env=env)
+    try:
+        assert wait_for(lambda: port_open(port) or process.poll() is not None, timeout=60)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/api/auth/doctors/", headers={"X-Forwarded-Proto": "https", "Host": "127.0.0.1"})
+        response = connection.getresponse()
+        assert response.status == 301, (response.status, stop_process(process))
+        assert response.getheader("Location").startswith("https://")
+    finally:
+        stop_process(process)
