@@ -48,7 +48,11 @@ def subject(request: Request, *, patient_id: int | object | None = _UNSET) -> Us
     resolved = getattr(request, _ATTRIBUTE, _UNSET)
     if resolved is _UNSET:
         if patient_id is _UNSET:
-            patient_id = validate_query(PatientQuerySerializer, request).get("patient")
+            patient_id = (
+                validate_query(PatientQuerySerializer, request).get("patient")
+                if "patient" in request.query_params
+                else None
+            )
         resolved = _resolve(request.user, patient_id)
         setattr(request, _ATTRIBUTE, resolved)
     return resolved

@@ -14,6 +14,11 @@ attributed to the innermost of these parts that is running (so the parts add up 
 - ``view``: the rest of DRF's dispatch and the view (selectors' Python, the read cache);
 - ``django``: the rest: middleware, URL resolving, the WSGI request and response.
 
+Two clocks (``--clock``): ``cpu`` (default), this process's CPU time, which is what the Python
+side of a request costs whatever else the machine is doing; ``wall``, elapsed time, which adds
+the waits (PostgreSQL, Redis) and swings with the machine's load. ``trips`` counts the round
+trips to PostgreSQL (queries and connection health checks) and Redis per request.
+
 ``--cprofile KEY`` prints cProfile's top functions for one endpoint.
 """
 
@@ -27,6 +32,7 @@ import pstats
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 PARTS = ("sql", "orm", "auth", "perms", "negotiation", "filters", "serialize", "render", "view", "django")
 
@@ -34,9 +40,21 @@ PARTS = ("sql", "orm", "auth", "perms", "negotiation", "filters", "serialize", "
 class Attribution:
     """Exclusive time per part: a stack of running parts; a part's time excludes its children."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.thread_time) -> None:
+        self.clock = clock
         self.totals: dict[str, float] = defaultdict(float)
         self.stack: list[list] = []  # [part, started, child_time]
+        self.trips = 0
+
+    def count(self, owner: type, name: str) -> None:
+        original = owner.__dict__[name]
+        attribution = self
+
+        def counted(*args, **kwargs):
+            attribution.trips += 1
+            return original(*args, **kwargs)
+
+        setattr(owner, name, counted)
 
     def wrap(self, owner: type, name: str, part: str) -> None:
         original = owner.__dict__[name]
@@ -45,12 +63,12 @@ class Attribution:
         attribution = self
 
         def timed(*args, **kwargs):
-            attribution.stack.append([part, time.perf_counter(), 0.0])
+            attribution.stack.append([part, attribution.clock(), 0.0])
             try:
                 return function(*args, **kwargs)
             finally:
                 entry = attribution.stack.pop()
-                elapsed = time.perf_counter() - entry[1]
+                elapsed = attribution.clock() - entry[1]
                 attribution.totals[entry[0]] += elapsed - entry[2]
                 if attribution.stack:
                     attribution.stack[-1][2] += elapsed
@@ -80,6 +98,14 @@ def instrument(attribution: Attribution) -> None:
     attribution.wrap(compiler.SQLCompiler, "execute_sql", "orm")
     attribution.wrap(utils.CursorWrapper, "execute", "sql")
     attribution.wrap(utils.CursorWrapper, "executemany", "sql")
+    from django.db import connections
+    from django.db.backends.postgresql.base import DatabaseWrapper as StockPostgreSQL
+    from redis.connection import AbstractConnection
+
+    attribution.count(utils.CursorWrapper, "execute")
+    if type(connections["default"]) is StockPostgreSQL:  # its health check sends SELECT 1
+        attribution.count(StockPostgreSQL, "is_usable")
+    attribution.count(AbstractConnection, "send_packed_command")
     # Rows are fetched by the compiler through the driver's cursor (C code): the compiler's
     # results_iter/fetchmany time counts as "orm"; psycopg2 decodes in C during the fetch.
 
@@ -117,13 +143,11 @@ def profile_endpoint(application, path: str, token: str, *, requests: int, attri
         if code != 200:
             raise RuntimeError(f"{path} answered {code}")
     attribution.totals.clear()
-    started = time.perf_counter()
+    attribution.trips = 0
     for _ in range(requests):
         wsgi_get(application, path, token)
-    total = time.perf_counter() - started
     parts = {part: attribution.totals.get(part, 0.0) / requests * 1000 for part in PARTS}
-    parts["other"] = max(0.0, total / requests * 1000 - sum(parts.values()))  # the loop itself
-    return {"total_ms": total / requests * 1000, **parts}
+    return {"total_ms": sum(parts.values()), **parts, "trips": attribution.trips / requests}
 
 
 def cprofile(application, path: str, token: str, *, requests: int, top: int) -> str:
@@ -147,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", default="", help="an endpoint key: print cProfile's top functions for it")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="what a millisecond is (see above)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -184,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         print(cprofile(application, endpoint.path, token, requests=args.requests, top=args.top))
         return 0
 
-    attribution = Attribution()
+    attribution = Attribution(time.thread_time if args.clock == "cpu" else time.perf_counter)
     instrument(attribution)
     rows = []
     for endpoint in targets:
@@ -194,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                 profile_endpoint(application, endpoint.path, token, requests=args.requests, attribution=attribution),
             )
         )
-    columns = ("total_ms", *PARTS)
+    columns = ("total_ms", *PARTS, "trips")
     if args.markdown:
         print("| endpoint | " + " | ".join(c.replace("_ms", " ms") for c in columns) + " |")
         print("|---|" + "--:|" * len(columns))
