@@ -10,7 +10,7 @@ import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Avg, Count, Max, Min, Q, QuerySet
+from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Window
 from django.db.models.functions import Collate, Lower
 
 from accounts.models import User
@@ -141,14 +141,6 @@ def symptom_log(*, patient: User, start: datetime.date, end: datetime.date, limi
 # --- Moods ------------------------------------------------------------------------------------
 
 
-def mood_series(*, patient: User, start: datetime.date, end: datetime.date) -> list[dict[str, Any]]:
-    """Every date of the window with that day's mood (None when not logged). One query."""
-    by_day = dict(
-        Mood.objects.filter(patient=patient, date__gte=start, date__lte=end).values_list("date", "mood").order_by()
-    )
-    return [{"date": day, "mood": by_day.get(day)} for day in _each_day(start, end)]
-
-
 def mood_stats(*, patient: User, start: datetime.date, end: datetime.date) -> dict[str, Any]:
     """Average, number of logged days and the count per level in the window. One query."""
     per_level = {f"level_{level.value}": Count("id", filter=Q(mood=level.value)) for level in MoodLevel}
@@ -165,16 +157,24 @@ def mood_stats(*, patient: User, start: datetime.date, end: datetime.date) -> di
 
 
 def mood_trends(*, patient: User, days: int) -> dict[str, Any]:
-    """Chart.js mood line: every date of the window, null where nothing was logged. Two queries."""
+    """Chart.js mood line: every date of the window, null where nothing was logged, and the
+    window's average (a window function over the same rows). One query."""
     start, end = patient.local_days(days)
-    series = mood_series(patient=patient, start=start, end=end)
-    average = Mood.objects.filter(patient=patient, date__gte=start, date__lte=end).aggregate(avg=Avg("mood"))["avg"]
+    rows = (
+        Mood.objects.filter(patient=patient, date__gte=start, date__lte=end)
+        .annotate(window_average=Window(Avg("mood")))
+        .values_list("date", "mood", "window_average")
+        .order_by()
+    )
+    by_day = {day: mood for day, mood, _average in rows}
+    average = next((row[2] for row in rows), None)  # the same in every row (the result is cached)
+    days_of_window = _each_day(start, end)
     return {
-        "labels": [day["date"].isoformat() for day in series],
+        "labels": [day.isoformat() for day in days_of_window],
         "datasets": [
             {
                 "label": "Mood",
-                "data": [day["mood"] for day in series],
+                "data": [by_day.get(day) for day in days_of_window],
                 "borderColor": "#198754",
                 "backgroundColor": "rgba(25, 135, 84, 0.2)",
                 "tension": 0.3,
