@@ -27,7 +27,7 @@ from accounts import readcache
 from accounts.events import account_deleted
 from accounts.models import AccountDeletion, Caregiver, CaregiverStatus, DataAccessLog, Role, User
 from core.links import LinkSigner
-from core.mail import EmailDeliveryError, send_templated_email, unsubscribe_headers
+from core.mail import send_claimed_email, unsubscribe_headers
 
 logger = logging.getLogger(__name__)
 
@@ -360,21 +360,17 @@ def caregiver_send_invitation(*, caregiver_id: int, now: datetime.datetime | Non
         "unsubscribe_url": caregiver_unsubscribe_url(caregiver.pk),
         "valid_days": CAREGIVER_ACCEPT_LINK.max_age.days,
     }
-    try:
-        send_templated_email(
-            to=caregiver.email,
-            subject=f"{patient_name} asks you to hear about missed medication doses",
-            template=INVITATION_TEMPLATE,
-            context=context,
-            headers=unsubscribe_headers(context["unsubscribe_url"]),
-        )
-    except EmailDeliveryError as exc:
-        logger.warning("caregiver %s: invitation failed (%s, permanent=%s)", caregiver_id, exc, exc.permanent)
-        if exc.permanent:
-            return "failed"
-        Caregiver.objects.filter(pk=caregiver_id, invitation_sent_at=now).update(invitation_sent_at=None)
-        raise
-    return "sent"
+    return send_claimed_email(
+        to=caregiver.email,
+        subject=f"{patient_name} asks you to hear about missed medication doses",
+        template=INVITATION_TEMPLATE,
+        context=context,
+        headers=unsubscribe_headers(context["unsubscribe_url"]),
+        label=f"invitation of caregiver {caregiver_id}",
+        give_back=lambda: Caregiver.objects.filter(pk=caregiver_id, invitation_sent_at=now).update(
+            invitation_sent_at=None
+        ),
+    )
 
 
 def caregiver_accept(*, caregiver: Caregiver, now: datetime.datetime | None = None) -> Caregiver:

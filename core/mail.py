@@ -7,13 +7,17 @@ tests point it at a local SMTP server.
 
 from __future__ import annotations
 
+import logging
 import smtplib
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
 
 
 class EmailDeliveryError(Exception):
@@ -68,6 +72,23 @@ def send_templated_email(
         raise EmailDeliveryError(type(exc).__name__, permanent=True) from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise EmailDeliveryError(type(exc).__name__) from exc
+
+
+def send_claimed_email(*, give_back: Callable[[], object], label: str, **email: Any) -> str:
+    """Send one email whose sending was claimed in the database (a conditional UPDATE).
+
+    "sent"; a permanent failure keeps the claim ("failed": retrying cannot help); a transient one
+    calls ``give_back`` (undo the claim) and re-raises ``EmailDeliveryError`` for the task to
+    retry. ``label`` names the email in the log (ids only)."""
+    try:
+        send_templated_email(**email)
+    except EmailDeliveryError as exc:
+        logger.warning("%s: email failed (%s, permanent=%s)", label, exc, exc.permanent)
+        if exc.permanent:
+            return "failed"
+        give_back()
+        raise
+    return "sent"
 
 
 def unsubscribe_headers(url: str) -> dict[str, str]:

@@ -27,11 +27,12 @@ class MedicationAdmin(admin.ModelAdmin):
         "end_date",
         "is_active",
         "next_dose",
+        "stock_quantity",
     )
     list_filter = ("frequency", "is_active", "every_n_days", ("start_date", admin.DateFieldListFilter))
     search_fields = ("name", "dosage", "patient__username", "patient__email")
     raw_id_fields = ("patient",)
-    readonly_fields = ("next_dose_at", "next_dose", "created_at", "updated_at")
+    readonly_fields = ("next_dose_at", "next_dose", "refill_notified_at", "created_at", "updated_at")
     list_select_related = ("patient",)
     date_hierarchy = "start_date"
     fieldsets = (
@@ -45,6 +46,7 @@ class MedicationAdmin(admin.ModelAdmin):
             {"fields": ("days_of_week", "every_n_days", "cycle_on_days", "cycle_off_days")},
         ),
         ("Quantity", {"fields": ("dose_quantity", "dose_unit", "taper")}),
+        ("Stock", {"fields": ("stock_quantity", "refill_threshold_days", "refill_notified_at")}),
         ("Bookkeeping", {"fields": ("next_dose_at", "created_at", "updated_at")}),
     )
 
@@ -83,7 +85,19 @@ class ReminderAdmin(admin.ModelAdmin):
     list_filter = ("status", "kind", ReminderMedicationFilter, ("scheduled_for", admin.DateFieldListFilter))
     search_fields = ("medication__name", "patient__username", "patient__email")
     raw_id_fields = ("medication", "patient")
-    readonly_fields = ("dose_time", "claim", "claimed_at", "attempts", "created_at")
+    readonly_fields = (
+        "dose_time",
+        "claim",
+        "claimed_at",
+        "attempts",
+        "snooze_sent_at",
+        "followup_sent_at",
+        "nudge_claim",
+        "alert_due",
+        "alert_claim",
+        "stock_taken",
+        "created_at",
+    )
     list_select_related = ("medication", "patient")
     date_hierarchy = "scheduled_for"
 

@@ -15,6 +15,9 @@ from accounts.models import PatientScopedQuerySet
 from core.validators import reject_html
 from medications import schedule
 
+MAX_STOCK = Decimal("99999999.999")
+REFILL_THRESHOLD_DAYS = (1, 60)
+
 
 class Frequency(models.TextChoices):
     ONCE_DAILY = "once_daily", "Once daily"
@@ -51,6 +54,23 @@ class Medication(models.Model):
     # nothing is scheduled (inactive, as needed, ended). Kept by the services and advanced by the
     # sweep, so the sweep reads only due medications through the partial index below.
     next_dose_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Stock and refills (SPEC part two). ``stock_quantity`` null: not tracked. Moved only by
+    # conditional UPDATEs with F() (medications/services/stock.py), never read-modify-write.
+    stock_quantity = models.DecimalField(
+        max_digits=11,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(MAX_STOCK)],
+        help_text="Units in stock (in dose_unit); null: not tracked.",
+    )
+    refill_threshold_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MinValueValidator(REFILL_THRESHOLD_DAYS[0]), MaxValueValidator(REFILL_THRESHOLD_DAYS[1])],
+        help_text="One 'refill soon' email when the supply falls to this many days.",
+    )
+    # When this refill cycle's "refill soon" email was claimed (null: not yet); a refill clears it.
+    refill_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Regimen (SPEC part two). At most one day rule: weekdays, every N days, or an on/off cycle.
     days_of_week = models.JSONField(
@@ -145,6 +165,17 @@ class Medication(models.Model):
                 name="medication_interval_fields",
             ),
             models.CheckConstraint(condition=Q(dose_quantity__gt=0), name="medication_dose_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(stock_quantity__isnull=True) | Q(stock_quantity__gte=0),
+                name="medication_stock_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    refill_threshold_days__gte=REFILL_THRESHOLD_DAYS[0],
+                    refill_threshold_days__lte=REFILL_THRESHOLD_DAYS[1],
+                ),
+                name="medication_refill_threshold_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -266,13 +297,15 @@ class Medication(models.Model):
         return self.is_active and self.start_date <= today and (self.end_date is None or today <= self.end_date)
 
     @property
-    def is_current(self) -> bool:
-        """Current on the owner's local today. Lists annotate the owner's zone
-        (``patient_timezone``) instead of loading the owner."""
+    def owner_tzinfo(self) -> ZoneInfo:
+        """The owner's zone. Lists annotate it (``patient_timezone``) instead of loading the owner."""
         zone = self.__dict__.get("patient_timezone")
-        if zone is None:
-            return self.is_current_on(self.patient.local_today())
-        return self.is_current_on(timezone.now().astimezone(ZoneInfo(zone or "UTC")).date())
+        return self.patient.tzinfo if zone is None else ZoneInfo(zone or "UTC")
+
+    @property
+    def is_current(self) -> bool:
+        """Current on the owner's local today."""
+        return self.is_current_on(timezone.now().astimezone(self.owner_tzinfo).date())
 
 
 class ReminderStatus(models.TextChoices):
@@ -319,6 +352,9 @@ class Reminder(models.Model):
     nudge_claim = models.UUIDField(null=True, blank=True, editable=False)
     # Remind again (profile ``remind_again_minutes``): when the one follow-up email was claimed.
     followup_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What a "taken" answer (or a logged dose) took off the medication's stock, so a correction to
+    # "skipped" puts back exactly that, once; null: nothing taken off.
+    stock_taken = models.DecimalField(max_digits=11, decimal_places=3, null=True, blank=True, editable=False)
     alert_claim = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = PatientScopedQuerySet.as_manager()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,6 +13,7 @@ from medications.models import (
     MAX_DAYS,
     MAX_INTERVAL_HOURS,
     MAX_QUANTITY,
+    MAX_STOCK,
     MAX_TAPER_DAY,
     MAX_TAPER_STEPS,
     MIN_QUANTITY,
@@ -21,6 +23,7 @@ from medications.models import (
 )
 from medications.schedule import HHMM, WEEKDAYS, hhmm, parse_hhmm
 from medications.services.doses import SNOOZE_MINUTES
+from medications.services.stock import supply
 
 HHMM_HELP = 'Local "HH:MM" times (1–12, distinct) for the custom frequency; empty or null otherwise.'
 
@@ -135,6 +138,25 @@ class MedicationSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.Mode
         help_text="Dose quantity by day counted from start_date (a taper): sorted, distinct from_day, the first "
         "one 0; replaces dose_quantity while set. Null = always dose_quantity.",
     )
+    stock_quantity = serializers.DecimalField(
+        max_digits=11,
+        decimal_places=3,
+        min_value=Decimal(0),
+        max_value=MAX_STOCK,
+        coerce_to_string=False,
+        required=False,
+        allow_null=True,
+        help_text="Units in stock (in dose_unit), 0–99999999.999; null: not tracked. Taken doses take "
+        "dose_quantity off, a correction to skipped puts it back; POST refill/ adds.",
+    )
+    days_of_supply = serializers.SerializerMethodField(
+        help_text="Days from today (patient's zone) to runs_out_on; null when the stock is not tracked, "
+        "as needed, or it outlasts the schedule (or a year)."
+    )
+    runs_out_on = serializers.SerializerMethodField(
+        help_text="Local date of the first coming dose the stock cannot cover (from the regimen's doses "
+        "and quantities); null like days_of_supply."
+    )
 
     class Meta:
         model = Medication
@@ -161,6 +183,10 @@ class MedicationSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.Mode
             "notes",
             "is_active",
             "is_current",
+            "stock_quantity",
+            "refill_threshold_days",
+            "days_of_supply",
+            "runs_out_on",
             "created_at",
             "updated_at",
         )
@@ -168,6 +194,24 @@ class MedicationSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.Mode
 
     def get_is_current(self, obj: Medication) -> bool:
         return obj.is_current
+
+    @staticmethod
+    def _supply(obj: Medication) -> tuple[int | None, datetime.date | None]:
+        cached = obj.__dict__.get("_supply")
+        if cached is None:
+            cached = obj.__dict__["_supply"] = supply(obj)
+        return cached
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True, min_value=0))
+    def get_days_of_supply(self, obj: Medication) -> int | None:
+        return self._supply(obj)[0]
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_runs_out_on(self, obj: Medication) -> datetime.date | None:
+        return self._supply(obj)[1]
+
+    lean_days_of_supply = get_days_of_supply
+    lean_runs_out_on = get_runs_out_on
 
     lean_is_current = get_is_current
 
@@ -212,6 +256,17 @@ class ReminderSerializer(LeanReadMixin, serializers.ModelSerializer):
         extra_kwargs = {
             "snoozed_until": {"help_text": "When a snoozed reminder is emailed again (if still unanswered); else null."}
         }
+
+
+class RefillSerializer(StrictJSONTypesMixin, serializers.Serializer):
+    quantity = serializers.DecimalField(
+        max_digits=11,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        max_value=MAX_STOCK,
+        coerce_to_string=False,
+        help_text="Units added to the stock (> 0); starts tracking an untracked stock.",
+    )
 
 
 class SnoozeSerializer(StrictJSONTypesMixin, serializers.Serializer):

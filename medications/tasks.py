@@ -27,3 +27,9 @@ def retry_reminder_email(self, reminder_id: int, claim: str) -> str:
         attempt=self.request.retries + 1,
         final=self.request.retries >= self.max_retries,
     )
+
+
+@shared_task(name="medications.check_stock", ignore_result=True, **EMAIL_TASK_RETRY)
+def check_stock(medication_id: int) -> str:
+    """After a stock movement: one "refill soon" email per refill cycle when the supply is low."""
+    return services.stock_check(medication_id=medication_id)

@@ -25,6 +25,7 @@ from medications.serializers import (
     AdherenceSerializer,
     DoseLogSerializer,
     MedicationSerializer,
+    RefillSerializer,
     ReminderSerializer,
     SnoozeSerializer,
 )
@@ -213,6 +214,26 @@ class MedicationViewSet(
         reminder = services.dose_log(medication=medication, taken_at=serializer.validated_data.get("taken_at"))
         reminder.medication_name = medication.name
         return Response(ReminderSerializer(reminder).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Refill: add to the stock (starts tracking it) and open a new refill cycle",
+        description=(
+            "Adds `quantity` (> 0, in dose_unit) to `stock_quantity` with one UPDATE (concurrent "
+            "answers are never lost). The next time `days_of_supply` falls to "
+            '`refill_threshold_days`, one more "refill soon" email goes out.'
+        ),
+        request=RefillSerializer,
+        examples=[OpenApiExample("A new box of 30", value={"quantity": 30}, request_only=True)],
+        responses={200: MedicationSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+        filters=False,
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def refill(self, request: Request, pk: str | None = None) -> Response:
+        medication = self.get_object()
+        serializer = RefillSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        medication = services.medication_refill(medication=medication, quantity=serializer.validated_data["quantity"])
+        return Response(self.get_serializer(medication).data)
 
 
 @extend_schema_view(

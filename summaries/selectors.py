@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from medications.models import Frequency, Medication
 from medications.selectors import adherence_summary, medications_current
+from medications.services.stock import supply
 from symptoms import selectors as symptoms
 from symptoms.insights import analysis
 from symptoms.insights.services import cached_insight, local_insight
@@ -105,6 +106,8 @@ def _report_medications(patient: User) -> list[dict[str, Any]]:
             "end_date": m.end_date,
             "notes": m.notes,
             **{field: getattr(m, field) for field in REGIMEN_FIELDS},  # the regimen (SPEC part two)
+            "stock_quantity": m.stock_quantity,
+            **dict(zip(("days_of_supply", "runs_out_on"), supply(m), strict=True)),
         }
         for m in current_medications(patient=patient)
     ]

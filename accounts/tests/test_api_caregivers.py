@@ -146,6 +146,7 @@ def test_list_costs_a_fixed_number_of_queries(patient, patient_client, django_as
 
 
 def test_transient_smtp_failure_gives_the_claim_back(patient, monkeypatch):
+    from core import mail as core_mail
     from core.mail import EmailDeliveryError
 
     caregiver = Caregiver.objects.create(patient=patient, email="a@example.test", name="A")
@@ -153,7 +154,7 @@ def test_transient_smtp_failure_gives_the_claim_back(patient, monkeypatch):
     def down(**kwargs):
         raise EmailDeliveryError("SMTPServerDisconnected")
 
-    monkeypatch.setattr(services, "send_templated_email", down)
+    monkeypatch.setattr(core_mail, "send_templated_email", down)
     with pytest.raises(EmailDeliveryError):
         services.caregiver_send_invitation(caregiver_id=caregiver.pk)
     caregiver.refresh_from_db()

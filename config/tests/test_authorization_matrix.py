@@ -122,6 +122,7 @@ MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
         "delete": (HEALTH_OBJECT_WRITE, ""),
     },
     "/api/medications/{pk}/doses/": {"post": (HEALTH_OBJECT_WRITE, "")},
+    "/api/medications/{pk}/refill/": {"post": (HEALTH_OBJECT_WRITE, "")},
     "/api/medications/current/": {"get": (HEALTH_LIST, "")},
     "/api/medications/upcoming/": {"get": (HEALTH_LIST, "")},
     "/api/medications/adherence/": {"get": (SUBJECT_READ, "?patient={owner}")},

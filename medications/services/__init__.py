@@ -18,6 +18,7 @@ from medications.services.medications import (
     medication_update,
     medications_reschedule_for_patient,
 )
+from medications.services.stock import medication_refill, stock_check, supply
 from medications.services.sweep import SweepResult, reminder_retry_delivery, sweep
 
 __all__ = [
@@ -31,11 +32,14 @@ __all__ = [
     "dose_log",
     "medication_create",
     "medication_delete",
+    "medication_refill",
     "medication_update",
     "medications_reschedule_for_patient",
     "reminder_answer",
     "reminder_retry_delivery",
     "reminder_snooze",
     "snooze_refusal",
+    "stock_check",
+    "supply",
     "sweep",
 ]

@@ -13,6 +13,7 @@ from accounts.readcache import data_changed
 from core.links import LinkSigner
 from medications.events import dose_updated, send_on_commit
 from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
+from medications.services import stock
 
 # The emailed "I took it" link (see core.links: a GET page whose button POSTs).
 CONFIRM_LINK = LinkSigner(salt="medications.reminder-confirm", max_age=datetime.timedelta(hours=24), key="r")
@@ -56,10 +57,24 @@ def reminder_answer(*, reminder: Reminder, status: str, now: datetime.datetime |
         raise ValidationError({"status": [refusal]})
     if reminder.status == status:
         return reminder
+    taking = status == ReminderStatus.TAKEN
+    quantity = (
+        stock.quantity_for(reminder.medication, reminder.scheduled_for, tz=reminder.patient.tzinfo) if taking else None
+    )
     with transaction.atomic():
-        Reminder.objects.filter(pk=reminder.pk).update(status=status, responded_at=now)
-        data_changed(reminder.patient_id)
-        send_on_commit(dose_updated, sender=Reminder, reminder_id=reminder.pk, patient_id=reminder.patient_id)
+        # Conditional: of two concurrent answers only one changes the dose (and moves its stock).
+        changed = Reminder.objects.filter(pk=reminder.pk).exclude(status=status).update(status=status, responded_at=now)
+        if changed:
+            ids = {"reminder_id": reminder.pk, "medication_id": reminder.medication_id}
+            if taking:
+                stock.stock_take(**ids, quantity=quantity)
+            else:
+                stock.stock_put_back(**ids)
+            data_changed(reminder.patient_id)
+            send_on_commit(dose_updated, sender=Reminder, reminder_id=reminder.pk, patient_id=reminder.patient_id)
+    if not changed:  # answered the same way meanwhile
+        reminder.refresh_from_db(fields=["status", "responded_at"])
+        return reminder
     reminder.status = status
     reminder.responded_at = now
     return reminder
@@ -82,6 +97,12 @@ def dose_log(*, medication: Medication, taken_at: datetime.datetime | None = Non
             status=ReminderStatus.TAKEN,
             responded_at=now,
         )
+        if stock.stock_take(
+            reminder_id=dose.pk,
+            medication_id=medication.pk,
+            quantity=stock.quantity_for(medication, taken_at, tz=medication.patient.tzinfo),
+        ):
+            data_changed(medication.patient_id)  # the stock moved by a bulk UPDATE (no signal)
         send_on_commit(dose_updated, sender=Reminder, reminder_id=dose.pk, patient_id=dose.patient_id)
     return dose
 

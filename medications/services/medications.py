@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from medications.models import INTERVAL_FIELDS, Frequency, Medication
 from medications.schedule import HHMM, REGIMEN_COLUMNS, Regimen, next_dose_after
+from medications.services import stock
 
 MAX_CUSTOM_TIMES = 12
 REGIMEN_FIELDS = (
@@ -24,6 +25,10 @@ REGIMEN_FIELDS = (
     "dose_unit",
     "taper",
 )
+# Stock is moved by answers and refills with F() (services/stock.py); an edit writes it only when
+# the client sent it (a count of what is really in the box), and then opens a new refill cycle.
+STOCK_FIELDS = ("stock_quantity", "refill_threshold_days")
+_STOCK_COLUMNS = ("stock_quantity", "refill_notified_at")
 EDITABLE_FIELDS = (
     "name",
     "dosage",
@@ -34,6 +39,7 @@ EDITABLE_FIELDS = (
     "notes",
     "is_active",
     *REGIMEN_FIELDS,
+    *STOCK_FIELDS,
 )
 # A change to any of these restarts the schedule from now (a dose quantity does not move a dose).
 SCHEDULE_FIELDS = tuple(name for name in REGIMEN_COLUMNS if name not in ("dose_quantity", "taper"))
@@ -98,7 +104,10 @@ def medication_create(*, patient: User, data: dict[str, Any], now: datetime.date
     _validate(medication, given=set(data))
     medication.full_clean(exclude=["patient"])
     medication.next_dose_at = compute_next_dose(medication, patient=patient, after=now)
-    medication.save()
+    with transaction.atomic():
+        medication.save()
+        if medication.stock_quantity is not None:
+            transaction.on_commit(lambda: stock.enqueue_check(medication.pk))
     return medication
 
 
@@ -118,8 +127,21 @@ def medication_update(
     medication.full_clean(exclude=["patient"])
     if any(getattr(medication, key) != value for key, value in before.items()):
         medication.next_dose_at = compute_next_dose(medication, patient=medication.patient, after=now)
+    recount = "stock_quantity" in data
+    if recount:
+        medication.refill_notified_at = None
+    # Never write back a stock read before a concurrent answer moved it.
+    columns = [
+        field.name
+        for field in Medication._meta.concrete_fields
+        if not field.primary_key and (recount or field.name not in _STOCK_COLUMNS)
+    ]
     with transaction.atomic():
-        medication.save()
+        medication.save(update_fields=columns)
+        if recount and medication.stock_quantity is not None:
+            transaction.on_commit(lambda: stock.enqueue_check(medication.pk))
+    if not recount:
+        medication.refresh_from_db(fields=list(_STOCK_COLUMNS))
     return medication
 
 

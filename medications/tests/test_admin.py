@@ -24,6 +24,7 @@ def post_change(client, medication, **fields):
         "dose_unit": "dose",
         "days_of_week": "null",
         "taper": "null",
+        "refill_threshold_days": "7",
         **fields,
     }
     return client.post(f"/admin/medications/medication/{medication.pk}/change/", data)

@@ -53,6 +53,7 @@ def test_create_returns_computed_fields_and_schedules_the_next_dose(patient_clie
         "end_date", "notes", "is_active", "is_current", "created_at", "updated_at",
         "days_of_week", "every_n_days", "cycle_on_days", "cycle_off_days", "interval_hours", "interval_start",
         "interval_end", "dose_quantity", "dose_unit", "taper",
+        "stock_quantity", "refill_threshold_days", "days_of_supply", "runs_out_on",
     }  # fmt: skip
     assert body["every_n_days"] == 1 and body["dose_quantity"] == 1.0 and body["dose_unit"] == "dose"
     assert body["days_of_week"] is body["taper"] is body["interval_hours"] is body["interval_start"] is None

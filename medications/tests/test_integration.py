@@ -170,3 +170,44 @@ def test_two_sweeps_racing_send_each_follow_up_once(transactional_db, settings):
     assert recipients == sorted(patient.email for patient in patients)  # each exactly once
     assert sum(result.followed_up for result in results) == 40
     assert Reminder.objects.filter(followup_sent_at=later).count() == 40
+
+
+def test_concurrent_answers_never_lose_or_double_a_decrement(transactional_db):
+    """Stock moves by conditional UPDATEs with F(): 16 doses of one medication answered "taken"
+    at once take off exactly 16, the same dose answered twice at once takes off once, and
+    concurrent corrections put back once."""
+    require_postgres()
+    from decimal import Decimal
+
+    from medications import services
+    from medications.models import Medication
+    from medications.tests.factories import ReminderFactory
+
+    patient = PatientFactory(timezone="UTC")
+    medication = due_now(patient)
+    Medication.objects.filter(pk=medication.pk).update(stock_quantity=Decimal(100))
+    now = timezone.now()
+    doses = [
+        ReminderFactory(medication=medication, scheduled_for=now - datetime.timedelta(hours=1, minutes=i))
+        for i in range(16)
+    ]
+    pending = iter(doses)
+    lock = threading.Lock()
+
+    def answer_next() -> None:
+        with lock:
+            reminder = next(pending)
+        services.reminder_answer(reminder=Reminder.objects.get(pk=reminder.pk), status=ReminderStatus.TAKEN)
+
+    race(answer_next, threads=16)
+    medication.refresh_from_db()
+    assert medication.stock_quantity == Decimal(84)
+
+    same = doses[0].pk
+    race(lambda: services.reminder_answer(reminder=Reminder.objects.get(pk=same), status=ReminderStatus.SKIPPED))
+    medication.refresh_from_db()
+    assert medication.stock_quantity == Decimal(85)  # put back once
+    fresh = ReminderFactory(medication=medication, scheduled_for=now - datetime.timedelta(hours=3))
+    race(lambda: services.reminder_answer(reminder=Reminder.objects.get(pk=fresh.pk), status=ReminderStatus.TAKEN))
+    medication.refresh_from_db()
+    assert medication.stock_quantity == Decimal(84)  # taken off once

@@ -147,8 +147,18 @@ def _medication_rows(medications: list[dict[str, Any]]) -> list[list[str]]:
         since = m["start_date"].isoformat()
         if m["end_date"]:
             since += f" to {m['end_date'].isoformat()}"
-        rows.append([m["name"], m["dosage"], schedule_text(m), since, m["notes"] or ""])
+        rows.append([m["name"], m["dosage"], schedule_text(m), since, m["notes"] or "", stock_text(m)])
     return rows
+
+
+def stock_text(m: dict[str, Any]) -> str:
+    """The Stock column: what is left and the day it runs out ("not tracked" without a count)."""
+    if m.get("stock_quantity") is None:
+        return "not tracked"
+    text = f"{_number(m['stock_quantity'])} {m.get('dose_unit') or 'dose'} left"
+    if m.get("runs_out_on"):
+        text += f", runs out {m['runs_out_on'].isoformat()}"
+    return text
 
 
 def _insight_blocks(insight: dict[str, Any] | None) -> list[Block]:
@@ -189,9 +199,9 @@ def report_document(data: dict[str, Any]) -> Document:
     if data["medications"]:
         add(
             Table(
-                ["Medication", "Dosage", "Frequency", "Since", "Notes"],
+                ["Medication", "Dosage", "Frequency", "Since", "Notes", "Stock"],
                 _medication_rows(data["medications"]),
-                [0.22, 0.13, 0.22, 0.15, 0.28],
+                [0.19, 0.11, 0.2, 0.13, 0.22, 0.15],
             )
         )
     else:
