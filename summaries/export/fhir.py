@@ -229,7 +229,11 @@ def _steps(medication: Medication, regimen: dict[str, Any]) -> list[tuple[dateti
 
 
 def _dosage_text(medication: Medication, regimen: dict[str, Any]) -> str:
-    parts = [medication.dosage, Frequency(medication.frequency).label.lower()]
+    if medication.frequency == Frequency.INTERVAL and medication.interval_hours:
+        how_often = f"every {medication.interval_hours} hours"  # the label reads "Every N hours"
+    else:
+        how_often = Frequency(medication.frequency).label.lower()
+    parts = [medication.dosage, how_often]
     times = medication.reminder_times
     if times:
         parts.append("at " + ", ".join(times))

@@ -429,6 +429,7 @@ def test_fhir_timing_of_every_regimen(patient, patient_client):
     assert "21 days on, 7 days off" in _statement(bundle, cycle)["dosage"][0]["text"]
     dosage = _statement(bundle, interval)["dosage"][0]
     assert dosage["timing"]["repeat"]["timeOfDay"] == ["08:00:00", "16:00:00"]
+    assert "every 8 hours; at 08:00, 16:00" in dosage["text"]
     assert dosage["doseAndRate"][0]["doseQuantity"] == {"value": 2.5, "unit": "ml"}
     steps = _statement(bundle, taper)["dosage"]
     assert [
