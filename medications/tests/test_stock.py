@@ -256,7 +256,7 @@ def test_one_refill_soon_email_and_event_per_refill_cycle(patient, monkeypatch, 
         (message,) = mail.outbox
         assert message.to == ["pat@example.test"]
         assert message.subject == "Refill soon: Metformin runs out on 2026-06-04"
-        assert "6 dose left" in message.body and "3 days" in message.body
+        assert "6 × dose left" in message.body and "runs out on 2026-06-04, 3 days" in message.body
         assert events == [{"medication_id": medication.pk, "patient_id": patient.pk}]
         services.medication_refill(medication=medication, quantity=Decimal(1))  # a new cycle, 7: still 3 days
         assert check() == "sent"
@@ -294,7 +294,7 @@ def test_the_report_and_the_overview_show_stock_and_run_out_date(patient, doctor
     medicate(patient, name="Untracked", stock_quantity=None)
     rows = reports._medication_rows(summaries.report_data(patient=patient, days=30)["medications"])
     days, runs_out_on = stock.supply(Medication.objects.select_related("patient").get(pk=medication.pk))
-    assert sorted(row[5] for row in rows) == [f"10 dose left, runs out {runs_out_on.isoformat()}", "not tracked"]
+    assert sorted(row[5] for row in rows) == [f"10 × dose left, runs out {runs_out_on.isoformat()}", "not tracked"]
     overview = client_for(doctor).get(f"/api/auth/patients/{patient.pk}/").json()
     shown = {m["name"]: m for m in overview["medications"]}
     assert shown["Metformin"]["stock_quantity"] == 10 and shown["Metformin"]["days_of_supply"] == days

@@ -155,7 +155,7 @@ def stock_text(m: dict[str, Any]) -> str:
     """The Stock column: what is left and the day it runs out ("not tracked" without a count)."""
     if m.get("stock_quantity") is None:
         return "not tracked"
-    text = f"{_number(m['stock_quantity'])} {m.get('dose_unit') or 'dose'} left"
+    text = f"{_number(m['stock_quantity'])} × {m.get('dose_unit') or 'dose'} left"
     if m.get("runs_out_on"):
         text += f", runs out {m['runs_out_on'].isoformat()}"
     return text
