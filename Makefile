@@ -17,7 +17,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -A
 
 # Local development: DEBUG on, console email, CORS for a Vite dev server. Values in .env win.
 DEV_ENV := DEBUG=$${DEBUG:-1} PORT=$(PORT) PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
-	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend} \
+	EMAIL_BACKEND=$${EMAIL_BACKEND:-core.mail.DevMailboxBackend} \
 	REMINDER_SWEEP_SECONDS=$${REMINDER_SWEEP_SECONDS:-60} \
 	CORS_ORIGINS=$${CORS_ORIGINS:-http://localhost:5173,http://127.0.0.1:5173} \
 	WEBSOCKET_URL=$${WEBSOCKET_URL:-ws://127.0.0.1:$(WS_PORT)/ws/events/}
@@ -27,10 +27,14 @@ include .env
 export
 endif
 
-.PHONY: help install run web worker beat migrate superuser test lint format check schema clean bench bench-api bench-reminders bench-export bench-profile
+.PHONY: help install run web worker beat migrate superuser test lint format check schema clean bench bench-api bench-reminders bench-export bench-profile tour
+
+# Variables a target's help text names: `make help` shows their values, not their names.
+HELP_VARS = PORT WS_PORT BENCH_REMINDERS_DB BENCH_EXPORT_DB BENCH_DB
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sed $(foreach v,$(HELP_VARS),-e 's|\$$($(v))|$($(v))|g') \
+		| awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,14 +47,19 @@ install: $(STAMP) ## Create .venv and install the pinned dependencies
 migrate: $(STAMP) ## Apply database migrations
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 
+# The processes `make run` starts, one "name=command" each (scripts/run.sh starts and stops them).
+RUN_PROCESSES := \
+	"worker=$(VENV)/bin/celery -A config worker --loglevel=info --pool=threads --concurrency=4" \
+	"beat=$(VENV)/bin/celery -A config beat --loglevel=info" \
+	"ws=$(VENV)/bin/daphne -b 127.0.0.1 -p $(WS_PORT) config.asgi:application" \
+	"web=$(PY) manage.py runserver 127.0.0.1:$(PORT)"
+
 run: migrate ## Start web + ws + Celery worker + beat on the embedded default (http://127.0.0.1:$(PORT)/api/docs/)
 	@echo "MediTrack on http://127.0.0.1:$(PORT)/api/docs/, live events on ws://127.0.0.1:$(WS_PORT)/ws/events/  (Ctrl-C stops them all)"
-	@$(DEV_ENV) bash -c 'trap "kill 0" EXIT; \
-		$(VENV)/bin/celery -A config worker --loglevel=info --pool=threads --concurrency=4 & \
-		$(VENV)/bin/celery -A config beat --loglevel=info & \
-		$(VENV)/bin/daphne -b 127.0.0.1 -p $(WS_PORT) config.asgi:application & \
-		$(PY) manage.py runserver 127.0.0.1:$(PORT) & \
-		wait -n'
+	@$(DEV_ENV) scripts/run.sh $(RUN_PROCESSES)
+
+tour: $(STAMP) ## Run the README's API tour against `make run` (start it first; BASE_URL=… for another server)
+	$(DEV_ENV) scripts/tour.sh $${BASE_URL:-http://127.0.0.1:$(PORT)}
 
 superuser: $(STAMP) ## Create an admin account for /admin/
 	$(DEV_ENV) $(PY) manage.py createsuperuser

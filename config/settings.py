@@ -471,12 +471,20 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Django logs the path of every 4xx/5xx response; a confirmation link's path is a credential.
-    "filters": {"redact_secrets": {"()": "core.logsafe.RedactSecretsFilter"}},
+    # A 4xx is already the server's one access line (runserver's django.server, gunicorn's
+    # access log); django.request keeps the 5xx (with their tracebacks).
+    "filters": {
+        "redact_secrets": {"()": "core.logsafe.RedactSecretsFilter"},
+        "server_errors_only": {"()": "core.logsafe.ServerErrorsOnly"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own console handler would print every record a second time: all go to root.
+        "django": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "INFO"},
-        "django.request": {"filters": ["redact_secrets"]},
-        "django.server": {"filters": ["redact_secrets"]},
+        "django.request": {"filters": ["redact_secrets", "server_errors_only"]},
+        # One line per request under runserver (Django's default sent only 4xx/5xx anywhere).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False, "filters": ["redact_secrets"]},
     },
 }

@@ -1,13 +1,19 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from accounts.admin import rate_limited_admin_login
+from core.views import DocsRedirectView
 from summaries import urls as summaries_urls
 from symptoms import urls as symptoms_urls
 from symptoms.insights.views import InsightsView
 
 urlpatterns = [
+    path("", DocsRedirectView.as_view(), name="root"),
+    path("api/", DocsRedirectView.as_view(), name="api-root"),
+    path("favicon.ico", RedirectView.as_view(url=static("core/favicon.svg"), permanent=True), name="favicon"),
     # The admin's login form, rate-limited like the API login (before the admin's own URLs).
     path("admin/login/", rate_limited_admin_login, name="admin-login"),
     path("admin/", admin.site.urls),

@@ -27,6 +27,14 @@ def _clean(value: Any) -> Any:
     return redact(value) if isinstance(value, str) else value
 
 
+class ServerErrorsOnly(logging.Filter):
+    """Lets through a ``django.request`` record only for a 5xx (or one without a status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        return status is None or status >= 500
+
+
 class RedactSecretsFilter(logging.Filter):
     """A logger filter that masks signed tokens in a record's message and arguments."""
 

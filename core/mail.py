@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,21 @@ EMAIL_TASK_RETRY: dict[str, Any] = {
     "retry_jitter": True,
     "max_retries": 5,
 }
+
+
+class DevMailboxBackend(BaseEmailBackend):
+    """``make run``'s email: each message is written to its own file under ``VAR_DIR/mail/`` and
+    gets one console line (where to read it), instead of the whole message on stdout (which the
+    Celery worker logs line by line at WARNING). The line names no address or subject."""
+
+    def send_messages(self, messages) -> int:
+        directory = settings.VAR_DIR / "mail"
+        directory.mkdir(parents=True, exist_ok=True)
+        for message in messages:
+            path = directory / f"{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+            path.write_bytes(message.message().as_bytes())
+            logger.info("email sent to %d recipient(s): %s", len(message.recipients()), path)
+        return len(messages)
 
 
 def open_connection() -> BaseEmailBackend:

@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.http import HttpRequest, HttpResponseRedirect
+from django.views import View
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -60,3 +62,12 @@ class MetaView(APIView):
         return Response(
             {"name": settings.SPECTACULAR_SETTINGS["TITLE"], "version": settings.SPECTACULAR_SETTINGS["VERSION"]}
         )
+
+
+class DocsRedirectView(View):
+    """``/`` and ``/api/``: whoever opens the server's address lands on the docs (GET only)."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest) -> HttpResponseRedirect:
+        return HttpResponseRedirect("/api/docs/")

@@ -66,6 +66,7 @@ PATIENT_OBJECT = {**PATIENTS_ONLY, "other_patient": 404}
 
 # route (as enumerated) -> method -> (policy, query string appended for the call)
 MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
+    "/api/": {"get": (PUBLIC, "")},  # a redirect to the docs
     "/api/health/": {"get": (PUBLIC, "")},
     "/api/meta/": {"get": (PUBLIC, "")},
     "/api/schema/": {"get": (PUBLIC, "")},

@@ -200,7 +200,8 @@ def test_a_full_flow_logs_no_health_data_and_no_credentials(db, settings, all_lo
     assert APIClient().get(path).status_code == 503
 
     records = all_logs()
-    assert len(records) > 20, "the flow should have logged (4xx warnings, the sweep, the 503)"
+    # 4xx answers are the server's access line only (django.request keeps the 5xx: settings.LOGGING).
+    assert len(records) > 10, "the flow should have logged (the sweep, emails, the 503)"
     assert any(r.name == "django.request" for r in records)
     text = "\n".join(record_text(record) for record in records)
     assert "[redacted]" in text  # the confirmation link's path was logged, masked
