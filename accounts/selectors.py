@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
@@ -57,16 +58,23 @@ _DOCTOR_FIELDS = ("id", "username", "first_name", "last_name")
 
 
 @functools.cache
-def _user_with_doctor_sql(alias: str) -> str:
-    quote = connections[alias].ops.quote_name
+def _user_with_doctor_query(alias: str) -> tuple[str, list[tuple[list, Any]]]:
+    """The SQL and, per user column, Django's converters for it (what the compiler applies)."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
     table = quote(User._meta.db_table)
     user_columns = ", ".join(f"u.{quote(field.column)}" for field in User._meta.concrete_fields)
-    doctor_columns = ", ".join(f"d.{quote(name)} AS {quote('doctor_' + name)}" for name in _DOCTOR_FIELDS)
+    doctor_columns = ", ".join(f"d.{quote(name)}" for name in _DOCTOR_FIELDS)
     # Only model metadata and quoted names go into the text; the id is a parameter.
-    return (
+    sql = (
         f"SELECT {user_columns}, {doctor_columns} FROM {table} u "  # noqa: S608
         f"LEFT JOIN {table} d ON d.{quote('id')} = u.{quote('assigned_doctor_id')} WHERE u.{quote('id')} = %s"
     )
+    converters = []
+    for field in User._meta.concrete_fields:
+        column = field.get_col(User._meta.db_table)
+        converters.append((connection.ops.get_db_converters(column) + column.get_db_converters(connection), column))
+    return sql, converters
 
 
 def user_with_doctor(user_id: int) -> User | None:
@@ -74,17 +82,24 @@ def user_with_doctor(user_id: int) -> User | None:
 
     What ``User.objects.select_related("assigned_doctor").get(pk=…)`` returns, written as SQL
     once per process: Django compiling that 40-column join cost more than the round trip itself
-    (docs/performance.md). The rows still go through Django (``raw()``: field converters, model
-    instances); the doctor carries its names, its other fields load on access.
+    (docs/performance.md). The values go through Django's converters for each field and
+    ``Model.from_db``, as the ORM's would; the doctor carries its names, its other fields load on
+    access.
     """
     alias = User.objects.db
-    user = next(iter(User.objects.raw(_user_with_doctor_sql(alias), [user_id])), None)
-    if user is None:
+    connection = connections[alias]
+    sql, converters = _user_with_doctor_query(alias)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    doctor = None
-    if user.doctor_id is not None:
-        doctor = User.from_db(alias, _DOCTOR_FIELDS, [getattr(user, f"doctor_{name}") for name in _DOCTOR_FIELDS])
-    for name in _DOCTOR_FIELDS:
-        delattr(user, f"doctor_{name}")
+    values = list(row[: len(converters)])
+    for index, (functions, column) in enumerate(converters):
+        for convert in functions:
+            values[index] = convert(values[index], column, connection)
+    user = User.from_db(alias, None, values)
+    doctor_values = row[len(converters) :]
+    doctor = None if doctor_values[0] is None else User.from_db(alias, _DOCTOR_FIELDS, doctor_values)
     User._meta.get_field("assigned_doctor").set_cached_value(user, doctor)
     return user
