@@ -1,7 +1,8 @@
 """Reminder-engine benchmark (`make bench-reminders`).
 
 Seeds PostgreSQL (a database of its own: DATABASE_URL, set by the Makefile target) with 20,000
-patients in mixed time zones and 100,000 active medications, then measures:
+patients in mixed time zones and 100,000 active medications (a third of them with a regimen:
+weekly, every N days, an on/off cycle or every N hours), then measures:
 
 1. one sweep with nothing due (target < 0.5 s);
 2. one sweep with ~10,000 doses due, emailed over SMTP to a local sink (aiosmtpd in its own
@@ -35,6 +36,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Q  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
@@ -52,6 +54,27 @@ ZONES = [
     "Africa/Lagos", "Pacific/Auckland",
 ]  # fmt: skip
 FREQUENCIES = [Frequency.ONCE_DAILY, Frequency.TWICE_DAILY, Frequency.THREE_TIMES_DAILY, Frequency.CUSTOM]
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def regimen(i: int, rng: random.Random) -> dict:
+    """A third of the medications: weekly, every N days, an on/off cycle, or every N hours."""
+    if i % 3:
+        return {}
+    kind = (i // 3) % 4
+    if kind == 0:
+        return {"days_of_week": [day for day in WEEKDAYS if day in rng.sample(WEEKDAYS, rng.randint(1, 3))]}
+    if kind == 1:
+        return {"every_n_days": rng.randint(2, 7)}
+    if kind == 2:
+        return rng.choice([{"cycle_on_days": 21, "cycle_off_days": 7}, {"cycle_on_days": 5, "cycle_off_days": 2}])
+    return {
+        "frequency": Frequency.INTERVAL,
+        "custom_schedule": [],
+        "interval_hours": rng.choice([4, 6, 8, 12]),
+        "interval_start": datetime.time(rng.choice([6, 7, 8]), 0),
+        "interval_end": datetime.time(22, 0),
+    }
 
 
 def log(message: str) -> None:
@@ -95,6 +118,7 @@ def seed(now: datetime.datetime) -> None:
             custom_schedule=schedule,
             start_date=today - datetime.timedelta(days=rng.randrange(1, 60)),
             is_active=True,
+            **regimen(i, rng),
         )
         medication.next_dose_at = compute_next_dose(medication, patient=patient, after=now)
         batch.append(medication)
@@ -184,9 +208,16 @@ def main() -> int:
     again = sweep(now=now, on_transient=no_retry)
     log(f"replay of the same sweep: {again.sent} emails (must be 0)")
 
+    with_regimen = Medication.objects.filter(
+        Q(days_of_week__isnull=False)
+        | Q(every_n_days__gt=1)
+        | Q(cycle_on_days__isnull=False)
+        | Q(frequency=Frequency.INTERVAL)
+    ).count()
     figures = {
         "patients": PATIENTS,
         "medications": MEDICATIONS,
+        "medications_with_a_regimen": with_regimen,
         "nothing_due_median_s": round(nothing_due, 4),
         "due_doses": rows,
         "due_sweep_s": round(elapsed, 2),

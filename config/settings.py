@@ -186,6 +186,9 @@ RATE_LIMITS = {
     "export": env_str("RATELIMIT_EXPORT", "10/h"),  # per user: an export reads every row
     # Per account: changing the profile email (each attempt), so it is no account-existence oracle.
     "email_change": env_str("RATELIMIT_EMAIL_CHANGE", "5/d"),
+    # Calendar feed fetches per feed, and per client IP for tokens that open nothing (guessing).
+    "calendar": env_str("RATELIMIT_CALENDAR", "60/h"),
+    "calendar_miss": env_str("RATELIMIT_CALENDAR_MISS", "30/h"),
 }
 RATELIMIT_USE_CACHE = "default"
 # How many reverse proxies in front of the app append to X-Forwarded-For. 0: trust only the

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from accounts.admin import rate_limited_admin_login
 from core.views import DocsRedirectView
+from medications.views import CalendarFeedView
 from summaries import urls as summaries_urls
 from symptoms import urls as symptoms_urls
 from symptoms.insights.views import InsightsView
@@ -32,6 +33,8 @@ urlpatterns = [
     path("api/reports/export/", include(summaries_urls.report_urlpatterns)),
     path("api/medications/", include("medications.urls")),
     path("api/notifications/", include("notifications.urls")),
+    # The calendar feed: the token is the credential (core/logsafe.py keeps it out of every log).
+    path("api/calendar/<str:token>.ics", CalendarFeedView.as_view(), name="calendar-feed"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"), name="redoc"),

@@ -3,7 +3,8 @@
 Some URLs carry a credential in their path: the emailed dose-confirmation link ends in a signed
 token (``django.core.signing``: ``payload:timestamp:signature``). Django logs the path of every
 4xx/5xx response (``django.request``), a browser sends the link back as the ``Referer`` of the
-page's own form, and an access log records the request line. Every such path goes through
+page's own form, and an access log records the request line. The calendar feed's URL
+(``/api/calendar/<token>.ics``) is a credential too. Every such path goes through
 ``redact`` first; query strings (which can hold a search term, i.e. health data) are left out of
 access logs entirely.
 """
@@ -19,8 +20,12 @@ REDACTED = "[redacted]"
 _SIGNED_VALUE = re.compile(r"[A-Za-z0-9_\-]+:[A-Za-z0-9_\-]+:[A-Za-z0-9_\-]{16,}")
 
 
+# The calendar feed's URL token (``/api/calendar/<token>.ics``): whatever stands there.
+_CALENDAR_TOKEN = re.compile(r"(/api/calendar/)[^/?#\s]+")
+
+
 def redact(text: str) -> str:
-    return _SIGNED_VALUE.sub(REDACTED, text)
+    return _CALENDAR_TOKEN.sub(rf"\g<1>{REDACTED}", _SIGNED_VALUE.sub(REDACTED, text))
 
 
 def _clean(value: Any) -> Any:

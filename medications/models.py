@@ -386,3 +386,22 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder {self.pk} ({self.status})"
+
+
+class CalendarFeed(models.Model):
+    """A patient's calendar subscription (``/api/calendar/<token>.ics``).
+
+    The token is never stored: it is derived from ``seed`` with the server's ``SECRET_KEY``
+    (``medications.ics.feed_token``), so the API can show the URL again, and a copy of the
+    database alone does not open any feed. The lookup is by ``token_hash`` (SHA-256 of the
+    token). Issuing a new feed replaces the seed: the old URL stops working at once.
+    """
+
+    patient = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    seed = models.CharField(max_length=64, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    show_names = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of patient {self.patient_id}"

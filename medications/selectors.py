@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hmac
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,8 +11,9 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from medications.models import Medication, Reminder, ReminderKind, ReminderStatus
-from medications.schedule import resolve_local
+from medications import ics
+from medications.models import CalendarFeed, Medication, Reminder, ReminderKind, ReminderStatus
+from medications.schedule import REGIMEN_COLUMNS, Regimen, doses_on_days, resolve_local
 
 COUNTED_STATUSES = (ReminderStatus.TAKEN, ReminderStatus.SKIPPED, ReminderStatus.MISSED)
 HISTORY_FIELDS = ("id", "medication", "medication_name", "scheduled_for", "status", "sent_at", "responded_at")
@@ -173,3 +175,47 @@ def reminder_rows(queryset: QuerySet[Reminder]) -> list[dict]:
 def reminder_for_link(reminder_id: int) -> Reminder | None:
     """The dose an emailed link names (with what its page shows), or None when it is gone."""
     return Reminder.objects.select_related("medication", "patient").filter(pk=reminder_id).first()
+
+
+# --- Coming doses and the calendar feed ---------------------------------------------------------
+
+
+def medication_schedule(
+    *, medication: Medication, tz: ZoneInfo, days: int, now: datetime.datetime | None = None
+) -> list[dict[str, Any]]:
+    """The doses of the next ``days`` local days (today first) still to come, in order: what the
+    sweep will send (the same ``medications.schedule`` code)."""
+    now = now or timezone.now()
+    today = now.astimezone(tz).date()
+    found = doses_on_days(Regimen.of(medication), tz=tz, first=today, last=today + datetime.timedelta(days=days - 1))
+    return [
+        {
+            "scheduled_for": dose.at,
+            "local_date": dose.local_date,
+            "local_time": dose.local_time,
+            "dose_quantity": dose.quantity,
+        }
+        for dose in found
+        if dose.at > now
+    ]
+
+
+def calendar_feed_by_token(token: str) -> CalendarFeed | None:
+    """The feed a URL token opens, with its patient; None for any other string. The lookup is by
+    the token's SHA-256 (no stored token to compare), checked again in constant time."""
+    digest = ics.token_hash(token)
+    feed = CalendarFeed.objects.select_related("patient").filter(token_hash=digest, patient__is_active=True).first()
+    if feed is None or not hmac.compare_digest(feed.token_hash, digest):
+        return None
+    return feed
+
+
+def calendar_feed_document(*, feed: CalendarFeed, now: datetime.datetime | None = None) -> bytes:
+    """The feed's .ics: every active medication's doses in the feed window. Two queries in all
+    (the feed with its patient, then the medications)."""
+    medications = Medication.objects.filter(patient_id=feed.patient_id, is_active=True).only(
+        "id", "name", "dosage", "dose_unit", *REGIMEN_COLUMNS
+    )
+    return ics.calendar_document(
+        patient=feed.patient, medications=medications, show_names=feed.show_names, now=now or timezone.now()
+    )

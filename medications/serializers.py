@@ -129,11 +129,11 @@ class MedicationSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.Mode
     dose_unit = serializers.CharField(
         max_length=32, required=False, help_text='What one unit is, e.g. "tablet", "ml" (default "dose").'
     )
-    taper = TaperStepSerializer(
-        many=True,
+    taper = serializers.ListField(
+        child=TaperStepSerializer(),
         required=False,
         allow_null=True,
-        allow_empty=False,
+        min_length=1,
         max_length=MAX_TAPER_STEPS,
         help_text="Dose quantity by day counted from start_date (a taper): sorted, distinct from_day, the first "
         "one 0; replaces dose_quantity while set. Null = always dose_quantity.",
@@ -319,3 +319,21 @@ class AdherenceSerializer(serializers.Serializer):
     period = PeriodSerializer()
     medications = AdherenceMedicationSerializer(many=True)
     history = HistoryItemSerializer(many=True)
+
+
+class ScheduledDoseSerializer(serializers.Serializer):
+    scheduled_for = serializers.DateTimeField(help_text="When the reminder fires (aware, UTC).")
+    local_date = serializers.DateField(help_text="The dose day in the patient's time zone.")
+    local_time = serializers.CharField(help_text='"HH:MM" on the patient\'s clock when it fires (after DST rules).')
+    dose_quantity = quantity_field(help_text="Units of dose_unit for this dose (the taper step of that day).")
+
+
+class CalendarFeedSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="Subscribe to this URL in a calendar app; keep it private.")
+    show_names = serializers.BooleanField(help_text='Whether events name the medication (else "Medication dose").')
+
+
+class CalendarFeedIssueSerializer(StrictJSONTypesMixin, serializers.Serializer):
+    show_names = serializers.BooleanField(
+        required=False, default=True, help_text='Events name the medication (default true; false → "Medication dose").'
+    )

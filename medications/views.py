@@ -2,31 +2,40 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views import View
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import subject
 from accounts.audit import DoctorReadAuditMixin
 from accounts.models import AccessResource
-from accounts.permissions import PatientWritesDoctorReads
+from accounts.permissions import IsPatient, PatientWritesDoctorReads
 from accounts.readcache import cached_patient_read
 from core.filters import FILTER_BACKENDS
 from core.links import SignedLinkView
 from core.params import ID_PATH_REGEX, MAX_ID, PatientQuerySerializer, days_serializer, validate_query
+from core.ratelimit import enforce_rate_limit
 from core.viewsets import FilterListsOnlyMixin
-from medications import selectors, services
+from medications import ics, selectors, services
 from medications.filters import MedicationFilter, ReminderFilter
 from medications.models import Medication, Reminder, ReminderStatus
 from medications.serializers import (
     AdherenceSerializer,
+    CalendarFeedIssueSerializer,
+    CalendarFeedSerializer,
     DoseLogSerializer,
     MedicationSerializer,
     RefillSerializer,
     ReminderSerializer,
+    ScheduledDoseSerializer,
     SnoozeSerializer,
 )
 
@@ -59,6 +68,9 @@ _SCHEDULE_DOC = (
     '20:00), as_needed (no reminders) or custom (`custom_schedule`: local "HH:MM" times). Times are '
     "in the patient's time zone."
 )
+
+
+ScheduleQuerySerializer = days_serializer(default=14, maximum=90, name="ScheduleDays")
 
 
 class AdherenceQuerySerializer(days_serializer(default=30, maximum=365, name="AdherenceDays"), PatientQuerySerializer):
@@ -235,6 +247,58 @@ class MedicationViewSet(
         medication = services.medication_refill(medication=medication, quantity=serializer.validated_data["quantity"])
         return Response(self.get_serializer(medication).data)
 
+    @extend_schema(
+        summary="Coming doses of this medication (its regimen, in the patient's time zone)",
+        description="A plain array, in order: the doses of today and the next `days − 1` local days that are "
+        "still to come, computed by the code the reminder sweep uses. Doctors: assigned patients (audited).",
+        parameters=[ScheduleQuerySerializer],
+        responses={200: ScheduledDoseSerializer(many=True), 400: BAD_REQUEST, 404: NOT_FOUND},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def schedule(self, request: Request, pk: str | None = None) -> Response:
+        query = validate_query(ScheduleQuerySerializer, request)
+        medication = self.get_object()
+        doses = selectors.medication_schedule(
+            medication=medication, tz=ZoneInfo(medication.patient_timezone), days=query["days"]
+        )
+        response = Response(doses)  # plain data; ScheduledDoseSerializer documents it
+        response.audit_patient_ids = {medication.patient_id}  # the rows carry no owner
+        return response
+
+    @extend_schema(
+        methods=["GET"],
+        summary="My calendar feed URL (issued on first use)",
+        description="Subscribe to `url` in Google, Apple or Outlook calendar. The URL is the credential: "
+        "keep it private; POST here to replace it.",
+        responses={200: CalendarFeedSerializer, 403: FORBIDDEN},
+        filters=False,
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Issue a new calendar feed URL (the old one stops working at once)",
+        description='`show_names: false` makes every event read "Medication dose".',
+        request=CalendarFeedIssueSerializer,
+        examples=[OpenApiExample("New URL, names hidden", value={"show_names": False}, request_only=True)],
+        responses={200: CalendarFeedSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["get", "post"],
+        filterset_class=None,
+        pagination_class=None,
+        permission_classes=[IsPatient],
+    )
+    def calendar(self, request: Request) -> Response:
+        if request.method == "POST":
+            serializer = CalendarFeedIssueSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            feed = services.calendar_feed_issue(patient=request.user, **serializer.validated_data)
+        else:
+            feed = services.calendar_feed_get_or_issue(patient=request.user)
+        return Response({"url": ics.feed_url(feed.seed), "show_names": feed.show_names})
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -400,3 +464,28 @@ class ReminderSnoozeView(ReminderLinkView):
 
     def act(self, reminder: Reminder) -> Reminder:
         return services.reminder_snooze(reminder=reminder, minutes=services.SNOOZE_LINK_MINUTES)
+
+
+class CalendarFeedView(View):
+    """``GET /api/calendar/<token>.ics``: no header (calendar apps cannot send one), the token is
+    the credential. A bad or revoked token is a 404. Limited per feed (a calendar app polls a few
+    times an hour) and, for tokens that open nothing, per client IP (guessing); a valid feed never
+    counts against the IP limit, so many subscribers behind one fetcher (Google) are not
+    throttled together."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        try:
+            feed = selectors.calendar_feed_by_token(token)
+            if feed is None:
+                enforce_rate_limit(request, group="calendar_miss")
+                raise Http404
+            enforce_rate_limit(request, group="calendar", value=f"feed:{feed.pk}")
+        except Throttled as exc:
+            response = JsonResponse({"detail": str(exc.detail)}, status=429)
+            response["Retry-After"] = str(max(1, int(exc.wait or 1)))
+            return response
+        response = HttpResponse(selectors.calendar_feed_document(feed=feed), content_type=ics.CONTENT_TYPE)
+        response["Content-Disposition"] = 'inline; filename="meditrack.ics"'
+        return response

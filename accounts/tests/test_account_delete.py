@@ -22,6 +22,7 @@ from accounts.readcache import data_version
 from accounts.tests.factories import DoctorFactory, PatientFactory
 from conftest import client_for
 from medications.models import Medication, Reminder
+from medications.services import calendar_feed_issue
 from medications.tests.factories import MedicationFactory, ReminderFactory
 from summaries.models import DigestDelivery
 from symptoms.insights import cache as insight_cache
@@ -47,6 +48,7 @@ COVERED: dict[tuple[str, str], str] = {
     ("accounts.DataAccessLog", "doctor"): DETACHED,
     ("medications.Medication", "patient"): DELETED,
     ("medications.Reminder", "patient"): DELETED,
+    ("medications.CalendarFeed", "patient"): DELETED,  # the calendar URL stops working
     ("symptoms.Symptom", "patient"): DELETED,
     ("symptoms.Mood", "patient"): DELETED,
     ("summaries.DigestDelivery", "patient"): DELETED,
@@ -83,6 +85,7 @@ def _seed(user: User, *, doctor: User) -> None:
     Caregiver.objects.create(patient=user, email=f"carer-{user.pk}@example.test", name="Zq-secret carer")
     DataAccessLog.objects.create(doctor=doctor, doctor_name="Dr", patient=user, resource="symptoms")
     user.groups.add(Group.objects.create(name=f"group-{user.pk}"))
+    calendar_feed_issue(patient=user)
     RefreshToken.for_user(user)
     apps.get_model("notifications", "LiveEvent").objects.create(user=user, type="dose.due", data={"x": 1})
     subscription = apps.get_model("notifications", "PushSubscription").objects.create(

@@ -61,6 +61,7 @@ HEALTH_OBJECT_READ = {
 HEALTH_OBJECT_WRITE = {**HEALTH_OBJECT_READ, "assigned_doctor": 403, "unassigned_doctor": 403}
 SUBJECT_READ = HEALTH_OBJECT_READ  # per-patient views, called with ?patient=<owner id>
 OVERVIEW = {**HEALTH_OBJECT_READ, "owner": 403, "other_patient": 403}
+BAD_TOKEN = dict.fromkeys(ACTORS, 404)
 # A patient's own non-health rows (caregivers): another patient's is a 404, doctors are refused.
 PATIENT_OBJECT = {**PATIENTS_ONLY, "other_patient": 404}
 
@@ -124,6 +125,11 @@ MATRIX: dict[str, dict[str, tuple[dict, str]]] = {
     },
     "/api/medications/{pk}/doses/": {"post": (HEALTH_OBJECT_WRITE, "")},
     "/api/medications/{pk}/refill/": {"post": (HEALTH_OBJECT_WRITE, "")},
+    "/api/medications/{pk}/schedule/": {"get": (HEALTH_OBJECT_READ, "?days=3")},
+    "/api/medications/calendar/": {"get": (PATIENTS_ONLY, ""), "post": (PATIENTS_ONLY, "")},
+    # The calendar feed: the URL token is the credential; "{token}" opens nothing, for anyone
+    # (a valid token: medications/tests/test_api_schedule_calendar.py).
+    "/api/calendar/{token}.ics": {"get": (BAD_TOKEN, "")},
     "/api/medications/current/": {"get": (HEALTH_LIST, "")},
     "/api/medications/upcoming/": {"get": (HEALTH_LIST, "")},
     "/api/medications/adherence/": {"get": (SUBJECT_READ, "?patient={owner}")},

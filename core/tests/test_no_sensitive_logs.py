@@ -168,6 +168,14 @@ def full_flow(settings) -> dict[str, str]:
     assert Reminder.objects.get().status == ReminderStatus.TAKEN
     assert anon.get(path[:-6] + "AAAAA/").status_code == 400  # a damaged link
 
+    # The calendar feed: its URL token is a credential; a wrong one is a logged 404.
+    feed_path = urlsplit(patient_api.get("/api/medications/calendar/").json()["url"]).path
+    secrets["calendar token"] = feed_path.rsplit("/", 1)[1].removesuffix(".ics")
+    assert anon.get(feed_path).status_code == 200
+    assert anon.get(feed_path.replace(".ics", "x.ics")).status_code == 404
+    secrets["wrong calendar token"] = secrets["calendar token"] + "x"
+    assert patient_api.get(f"/api/medications/{medication_id}/schedule/?days=3").status_code == 200
+
     assert patient_api.get("/api/dashboard/").status_code == 200
     assert patient_api.get("/api/medications/adherence/").status_code == 200
     assert patient_api.get("/api/symptoms/ai_insights/?days=30").status_code == 200
@@ -220,6 +228,8 @@ def test_redact_masks_signed_tokens_only():
         "Bad Request: /api/medications/reminders/confirm/[redacted]/"
     )
     assert redact("Not Found: /api/symptoms/12/") == "Not Found: /api/symptoms/12/"
+    assert redact("Not Found: /api/calendar/Zx9-_aB.ics") == "Not Found: /api/calendar/[redacted]"
+    assert redact("GET /api/calendar/Zx9-_aB.ics/ HTTP/1.1") == "GET /api/calendar/[redacted]/ HTTP/1.1"
     assert redact("reminder sweep at 2026-03-08T07:05:00+00:00: {'sent': 1}") == (
         "reminder sweep at 2026-03-08T07:05:00+00:00: {'sent': 1}"
     )
@@ -257,3 +267,26 @@ def test_gunicorn_access_log_has_no_token_query_string_or_headers():
     for secret in (token, "Glimmerheadache", "secret.jwt.value"):
         assert secret not in line
         assert all(secret not in str(value) for value in atoms.values())
+
+
+def test_gunicorn_access_log_has_no_calendar_token():
+    from gunicorn.config import Config
+
+    from config.gunicorn_logger import RedactingLogger
+
+    token = "qW3rTy-calendar_Token0123456789abcdefghijk"
+    path = f"/api/calendar/{token}.ics"
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": path, "PATH_INFO": path, "HTTP_REFERER": f"webcal://h{path}",
+               "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "203.0.113.9", "QUERY_STRING": ""}  # fmt: skip
+
+    class Response:
+        status = "200 OK"
+        sent = 10
+        headers = []
+
+    class Request:
+        headers = []
+
+    atoms = RedactingLogger(Config()).atoms(Response(), Request(), environ, datetime.timedelta(microseconds=1500))
+    assert atoms["r"] == "GET /api/calendar/[redacted] HTTP/1.1" and atoms["f"] == "webcal://h/api/calendar/[redacted]"
+    assert all(token not in str(value) for value in atoms.values())

@@ -1,5 +1,6 @@
 """Write use cases of the medications app (views, tasks and commands call these)."""
 
+from medications.services.calendar import calendar_feed_get_or_issue, calendar_feed_issue
 from medications.services.doses import (
     CONFIRM_LINK,
     SNOOZE_LINK,
@@ -27,6 +28,8 @@ __all__ = [
     "SNOOZE_LINK_MINUTES",
     "SweepResult",
     "answer_refusal",
+    "calendar_feed_get_or_issue",
+    "calendar_feed_issue",
     "compute_next_dose",
     "confirm_token",
     "dose_log",
