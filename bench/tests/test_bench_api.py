@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from bench import api
 from bench.api_seed import MEASURED_USERNAME, Dataset, seed
+from conftest import skip_or_fail
 from medications.models import Frequency, Medication, Reminder, ReminderKind, ReminderStatus
 from symptoms.models import Mood, Symptom
 
@@ -245,10 +246,12 @@ def test_no_ceiling_means_no_ratio_and_a_failure():
 # --- The real thing: gunicorn + wrk ---------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench installs it)")
+@pytest.mark.integration
 def test_gunicorn_and_wrk_round_trip(tmp_path):
     """Starts the production server for real, loads the trivial endpoint (no database needed),
     and stops every process it started."""
+    if shutil.which("wrk") is None:
+        skip_or_fail("wrk is not installed (make bench installs it; .ci/run too)")
     with api.Gunicorn(workers=1, log_path=tmp_path / "gunicorn.log") as server:
         run = api.wrk(server.base_url + "/api/meta/", token="unused", seconds=1)
         server.settle()
