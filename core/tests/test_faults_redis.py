@@ -49,6 +49,7 @@ from core.tests.servers import (
     wait_for,
 )
 from medications.models import Reminder, ReminderStatus
+from symptoms.models import Symptom
 
 pytestmark = pytest.mark.integration
 
@@ -206,14 +207,15 @@ def test_crud_keeps_answering_while_redis_fails(transactional_db, app_server, re
     assert all(a[1] != "create" or a[2] == 201 for a in load.answers), sorted({a[2] for a in load.answers})
     assert all(a[1] != "list" or a[2] == 200 for a in load.answers), sorted({a[2] for a in load.answers})
     # The circuit breaker, not the clock: the outage was noticed, and each process paid for it
-    # at most once per cooldown per cache.
-    assert warnings["redis"] >= 1, warnings
+    # at most once per cooldown per cache. CRUD goes through the "reads" alias (data versions and
+    # cached reads: its primary is "redis-reads"); no user cache sits on the path any more.
+    assert warnings["redis-reads"] >= 1, warnings
     bound = circuit_bound(app_server, outage_seconds)
     assert all(count <= bound for count in warnings.values()), (warnings, bound, outage_seconds)
     # Nothing was lost or doubled on the way: the database has exactly what was acknowledged.
-    final = call(app_server.port, "GET", "/api/symptoms/", token=token)
-    assert final.status == 200
-    assert len(final.json()) == load.created
+    # (Counted in the database: a process still on its fallback right after recovery may answer
+    # the list from its own memory, which the other process's writes did not invalidate.)
+    assert Symptom.objects.filter(patient=patient).count() == load.created
 
 
 @pytest.mark.parametrize("fault", ["stopped", "frozen"])
@@ -295,6 +297,12 @@ def test_reminders_due_during_a_broker_outage_go_out_once_after_it(transactional
     def queue_drained() -> bool:
         return redis_client.Redis.from_url(redis.url, socket_timeout=1).llen(queue) == 0
 
+    def worker_idle() -> bool:
+        """Every message taken off the queue is acknowledged (acks_late: after the task returned);
+        kombu keeps a delivered, unacknowledged message in the broker's ``unacked`` hash."""
+        client = redis_client.Redis.from_url(redis.url, socket_timeout=1)
+        return client.llen(queue) == 0 and client.hlen("unacked") == 0
+
     try:
         before = PatientFactory(timezone="UTC", email="before@example.test")
         due_now(before, minutes_ago=10)
@@ -302,6 +310,10 @@ def test_reminders_due_during_a_broker_outage_go_out_once_after_it(transactional
         assert wait_for(lambda: smtp.inbox.recipients() == ["before@example.test"], timeout=40), (
             f"the worker sent nothing: {smtp.inbox.recipients()}"
         )
+        # The outage starts between ticks: the email goes out mid-sweep, so wait for the sweep to
+        # finish. (Killing the broker while a task is unacknowledged makes kombu 5.7 crash the
+        # worker on reconnect, "Unrecoverable error: AttributeError"; a supervisor restarts it.)
+        assert wait_for(worker_idle, timeout=40), "the first sweep never finished"
 
         redis.kill()
         # During the outage, doses fall due; beat's publication fails fast and nothing is sent.
