@@ -110,16 +110,16 @@ def seed(now: datetime.datetime) -> None:
             schedule = sorted(
                 {f"{rng.randrange(24):02d}:{rng.randrange(0, 60, 5):02d}" for _ in range(rng.randint(1, 4))}
             )
-        medication = Medication(
-            patient=patient,
-            name=f"Medicine {i}",
-            dosage=f"{rng.choice([5, 10, 20, 50, 100, 500])} mg",
-            frequency=frequency,
-            custom_schedule=schedule,
-            start_date=today - datetime.timedelta(days=rng.randrange(1, 60)),
-            is_active=True,
-            **regimen(i, rng),
-        )
+        fields = {
+            "patient": patient,
+            "name": f"Medicine {i}",
+            "dosage": f"{rng.choice([5, 10, 20, 50, 100, 500])} mg",
+            "frequency": frequency,
+            "custom_schedule": schedule,
+            "start_date": today - datetime.timedelta(days=rng.randrange(1, 60)),
+            "is_active": True,
+        }
+        medication = Medication(**{**fields, **regimen(i, rng)})
         medication.next_dose_at = compute_next_dose(medication, patient=patient, after=now)
         batch.append(medication)
         if len(batch) == 5000:
