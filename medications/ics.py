@@ -46,7 +46,7 @@ def feed_url(seed: str) -> str:
 def _summary(medication: Medication, quantity, *, show_names: bool) -> str:
     if not show_names:
         return HIDDEN_NAME
-    amount = f"{quantity.normalize():f} {medication.dose_unit}"
+    amount = f"{quantity.normalize():f} × {medication.dose_unit}"  # as the PDF and the refill email write it
     return f"{medication.name} {medication.dosage} ({amount})"
 
 

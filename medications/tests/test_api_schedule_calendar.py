@@ -155,7 +155,7 @@ def test_feed_events_times_zone_and_uids(settings):
         assert event.decoded("DURATION") == datetime.timedelta(minutes=15)
     weekly_events = [e for e in events if str(e["SUMMARY"]).startswith("Weekly")]
     assert len(weekly_events) == mondays
-    assert {str(event["SUMMARY"]) for event in weekly_events} == {"Weekly & Co 2.5 mg (2.5 tablet)"}
+    assert {str(event["SUMMARY"]) for event in weekly_events} == {"Weekly & Co 2.5 mg (2.5 × tablet)"}
     assert all(event.decoded("DTSTART").astimezone(NY).weekday() == 0 for event in weekly_events)
     uids = [str(event["UID"]) for event in events]
     assert len(set(uids)) == len(uids)
