@@ -44,8 +44,14 @@ def make_run(tmp_path):
         yield process, f"http://127.0.0.1:{port}", env
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
+            # Ctrl-C first: scripts/run.sh stops the processes it started in their own groups,
+            # which a kill of make's group would not reach.
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
 
 
 def _output(process) -> str:
