@@ -254,7 +254,9 @@ class ReminderSerializer(LeanReadMixin, serializers.ModelSerializer):
         )
         read_only_fields = fields
         extra_kwargs = {
-            "snoozed_until": {"help_text": "When a snoozed reminder is emailed again (if still unanswered); else null."}
+            "snoozed_until": {
+                "help_text": "The time of the latest snooze: the dose is emailed again then if still unanswered. It stays as a record once that email is sent or the dose is answered; null when the dose was never snoozed."
+            }
         }
 
 
