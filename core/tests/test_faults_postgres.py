@@ -170,9 +170,10 @@ def test_requests_fail_fast_with_503_while_postgres_restarts_and_recover(cluster
         thread.start()
 
     def collected(name: str) -> bool:
-        """Enough answers in this phase, reads among them (the two load threads run at their own pace)."""
+        """Enough answers in this phase, reads and writes among them (the two load threads run at
+        their own pace: one alone can fill a phase while the other's request is still in flight)."""
         mine = [a for a in answers if a[0] == name]
-        return len(mine) >= ENOUGH and any(a[1] == "GET" for a in mine)
+        return len(mine) >= ENOUGH and {"GET", "POST"} <= {a[1] for a in mine}
 
     try:
         assert wait_for(lambda: collected("up"), timeout=PHASE_TIMEOUT)
