@@ -254,6 +254,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.add_error_responses",
+        "core.schema.add_date_bounds",
     ],
     "ENUM_NAME_OVERRIDES": {
         "HealthStateEnum": ["ok", "error"],

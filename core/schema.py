@@ -1,4 +1,4 @@
-"""OpenAPI post-processing: document the error answers every operation can give.
+"""OpenAPI post-processing: the error answers every operation can give, and the date bounds.
 
 Views document their success shapes and the errors specific to them; this hook adds, to every
 operation that lacks them, the errors that come from shared machinery: 400 (query/body
@@ -12,6 +12,8 @@ import inspect
 from typing import Any
 
 from drf_spectacular import openapi
+
+from core.validators import DATE_MAX, DATE_MIN
 
 _JSON = "application/json"
 _DETAIL = {
@@ -59,6 +61,56 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
                 codes.append("404")
             for code in codes:
                 responses.setdefault(code, _response(code))
+    return result
+
+
+# --- Date bounds -------------------------------------------------------------------------------
+
+# Every date the API accepts lies in DATE_MIN…DATE_MAX (years 1900–2100) and every datetime
+# carries its UTC offset (``core.validators``, ``core.serializers``, ``core.filters``). OpenAPI has
+# no minimum for a date string, so the bound is stated as a pattern (which schema-driven clients
+# and fuzzers honour) and in words.
+_YEAR = "(19[0-9]{2}|20[0-9]{2}|2100)"
+DATE_PATTERN = rf"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}$"
+DATETIME_PATTERN = (
+    rf"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}(\.[0-9]+)?)?(Z|[+-][0-9]{{2}}:[0-9]{{2}})$"
+)
+_BOUNDS = {
+    "date": (DATE_PATTERN, f"Between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}."),
+    "date-time": (
+        DATETIME_PATTERN,
+        f"On a date between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}, with its UTC offset (…Z or …+01:00).",
+    ),
+}
+
+
+def _bound_dates(node: Any) -> None:
+    """Give every writable date or date-time below ``node`` its pattern and a sentence."""
+    if isinstance(node, list):
+        for item in node:
+            _bound_dates(item)
+        return
+    if not isinstance(node, dict):
+        return
+    bound = _BOUNDS.get(node.get("format"))
+    if bound is not None and node.get("type") == "string" and not node.get("readOnly"):
+        node.setdefault("pattern", bound[0])
+        description = node.get("description", "")
+        if bound[1] not in description:
+            node["description"] = f"{description} {bound[1]}".strip()
+    for value in node.values():
+        _bound_dates(value)
+
+
+def add_date_bounds(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """State the date range on every request body field and query parameter that takes a date."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):  # COMPONENT_SPLIT_REQUEST: what clients send
+            _bound_dates(component)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                _bound_dates(parameter.get("schema"))
     return result
 
 

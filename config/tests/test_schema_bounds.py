@@ -1,4 +1,4 @@
-"""The schema states every bound the server enforces on query parameters, and no other.
+"""The schema states every bound the server enforces on query parameters and dates, and no other.
 
 A schema-driven client (a generated SDK, schemathesis, Swagger UI) trusts the schema: a value it
 says is allowed must not be refused, and a value the server refuses must be out of the schema's
@@ -10,10 +10,13 @@ parameter at a time (around each documented bound, and a fixed set around the us
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from accounts.tests.factories import DoctorFactory, PatientFactory
 from conftest import client_for
+from core.validators import DATE_OUT_OF_RANGE, NAIVE_DATETIME
 from medications.tests.factories import MedicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +103,78 @@ def test_every_documented_query_bound_is_the_servers_bound(callers):
                 mismatches.append((path, name, value, "documented as out of bounds, accepted", response.status_code))
     assert checked > 100
     assert mismatches == [], "\n".join(map(repr, mismatches))
+
+
+# --- Dates: the range and the UTC offset -----------------------------------------------------
+
+
+def _date_nodes(node, where):
+    """(where, schema) of every date or date-time string below ``node``."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _date_nodes(item, where)
+    elif isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") in ("date", "date-time"):
+            yield where, node
+        for key, value in node.items():
+            yield from _date_nodes(value, f"{where}.{key}")
+
+
+def test_every_date_a_client_sends_states_the_range(anon):
+    schema = _schema(anon)
+    found = []
+    for name, component in schema["components"]["schemas"].items():
+        if name.endswith("Request"):
+            found += [(where, node) for where, node in _date_nodes(component, name) if not node.get("readOnly")]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for param in operation.get("parameters", []):
+                found += list(_date_nodes(param.get("schema", {}), f"{method} {path} ?{param['name']}"))
+    assert len(found) > 10
+    unbounded = [where for where, node in found if "pattern" not in node or "1900-01-01" not in node["description"]]
+    assert unbounded == []
+
+
+DATE_PROBES = ["1899-12-31", "1900-01-01", "2026-03-04", "2100-12-31", "2101-01-01"]
+DATETIME_PROBES = [
+    "1899-12-31T23:59:00Z",
+    "1900-01-01T00:00:00+05:30",
+    "2026-03-04T08:00:00",  # no offset
+    "2026-03-04T08:00Z",
+    "2100-12-31T23:59:59.5-08:00",
+    "2101-01-01T00:00:00Z",
+]
+BOUND_ERRORS = (DATE_OUT_OF_RANGE, NAIVE_DATETIME)
+
+
+def _pattern(schema, component, field):
+    return re.compile(schema["components"]["schemas"][component]["properties"][field]["pattern"])
+
+
+def _refused_for_its_bounds(response, field) -> bool:
+    """A 400 for this field's range or offset (other rules, e.g. no future days, may refuse too)."""
+    return response.status_code == 400 and any(e in BOUND_ERRORS for e in response.json().get(field, []))
+
+
+@pytest.mark.parametrize("value", DATE_PROBES)
+def test_a_body_date_is_refused_exactly_when_outside_its_pattern(patient_client, value):
+    pattern = _pattern(_schema(patient_client), "MoodRequest", "date")
+    response = patient_client.post("/api/moods/", {"mood": 3, "date": value}, format="json")
+    assert _refused_for_its_bounds(response, "date") == (pattern.match(value) is None), response.content
+
+
+@pytest.mark.parametrize("value", DATETIME_PROBES)
+def test_a_body_datetime_is_refused_exactly_when_outside_its_pattern(patient_client, patient, value):
+    medication = MedicationFactory(patient=patient)
+    pattern = _pattern(_schema(patient_client), "DoseLogRequest", "taken_at")
+    response = patient_client.post(f"/api/medications/{medication.pk}/doses/", {"taken_at": value}, format="json")
+    assert _refused_for_its_bounds(response, "taken_at") == (pattern.match(value) is None), response.content
+
+
+@pytest.mark.parametrize("value", DATE_PROBES)
+def test_a_query_date_is_refused_exactly_when_outside_its_pattern(patient_client, value):
+    (param,) = [
+        p for p in _schema(patient_client)["paths"]["/api/symptoms/"]["get"]["parameters"] if p["name"] == "date_after"
+    ]
+    response = patient_client.get("/api/symptoms/", {"date_after": value})
+    assert _refused_for_its_bounds(response, "date_after") == (re.match(param["schema"]["pattern"], value) is None)
