@@ -55,8 +55,10 @@ RUN_PROCESSES := \
 	"web=$(PY) manage.py runserver 127.0.0.1:$(PORT)"
 
 run: migrate ## Start web + ws + Celery worker + beat on the embedded default (http://127.0.0.1:$(PORT)/api/docs/)
-	@echo "MediTrack on http://127.0.0.1:$(PORT)/api/docs/, live events on ws://127.0.0.1:$(WS_PORT)/ws/events/  (Ctrl-C stops them all)"
-	@$(DEV_ENV) scripts/run.sh $(RUN_PROCESSES)
+	@echo "Starting MediTrack (web, ws, worker, beat)…"
+	@$(DEV_ENV) READY_PORT=$(PORT) \
+		READY_MESSAGE="MediTrack on http://127.0.0.1:$(PORT)/api/docs/, live events on ws://127.0.0.1:$(WS_PORT)/ws/events/  (Ctrl-C stops them all)" \
+		scripts/run.sh $(RUN_PROCESSES)
 
 tour: $(STAMP) ## Run the README's API tour against `make run` (start it first; BASE_URL=… for another server)
 	$(DEV_ENV) scripts/tour.sh $${BASE_URL:-http://127.0.0.1:$(PORT)}

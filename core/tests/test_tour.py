@@ -68,6 +68,12 @@ def test_the_tour_runs_against_make_run_and_ctrl_c_stops_it_cleanly(make_run):
     assert "Tour complete" in tour.stdout
     assert "%PDF" not in tour.stdout and "report:" in tour.stdout
 
+    # The banner with the URL appears once the web server is up (after runserver's own start
+    # line), not while migrations and the other processes are still starting.
+    assert wait_for(lambda: "MediTrack on http://127.0.0.1:" in _output(process), timeout=60)
+    output = _output(process)
+    assert output.index("MediTrack on http://127.0.0.1:") > output.index("Starting development server")
+
     # One line per request, successful ones too; a 4xx once.
     subprocess.run(["curl", "-s", "-o", "/dev/null", f"{base}/api/medications/"], timeout=60, check=False)
     assert wait_for(lambda: '"GET /api/medications/ HTTP/1.1" 401' in _output(process), timeout=60)
