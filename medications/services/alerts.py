@@ -4,8 +4,14 @@ get one email per sweep listing a patient's newly missed doses.
 Exactly once per dose: ``close_unanswered`` flags a dose ``alert_due`` in the same UPDATE that
 makes it missed, only when someone is to be told; a sweep claims flagged rows with a conditional
 UPDATE (``alert_due = true`` → false, writing its own token; PostgreSQL re-checks the flag after
-waiting for a concurrent claimer) and reports only the rows carrying its token. An alert that
-fails to send is logged and not retried: it is a courtesy copy, never a second alert.
+waiting for a concurrent claimer) and reports only the rows carrying its token.
+
+Nothing is lost to a passing SMTP outage, and nobody is told twice: when no recipient of a
+patient could be reached for a transient reason (the server down or dropping the connection),
+that patient's doses are flagged again (claim undone) and the next sweep tries again, for up to
+``RETRY_HOURS`` after the dose. When one recipient got the email and another's failed, the
+failure is logged and not retried (a retry would repeat the alert to the one who got it); a
+refused address is not retried.
 
 Only doses that went unanswered for 4 hours after a reminder was due are reported; doses
 recorded missed while catching up after an outage are not (the patient was never reminded).
@@ -33,6 +39,7 @@ logger = logging.getLogger(__name__)
 TEMPLATE = "medications/email/missed_alert"
 PATIENT_BATCH = 200
 MAX_BATCHES = 10_000
+RETRY_HOURS = 24  # an alert still undelivered this long after its dose is dropped
 
 
 def someone_to_tell() -> Case:
@@ -119,13 +126,27 @@ def report_missed(*, now: datetime.datetime) -> int:
             return sent
         token = uuid.uuid4()
         Reminder.objects.filter(alert_due=True, patient_id__in=patient_ids).update(alert_due=False, alert_claim=token)
-        sent += _send_alerts(token)
+        delivered, undelivered = _send_alerts(token)
+        sent += delivered
+        if undelivered:
+            _give_back(token, patient_ids=undelivered, now=now)
         if len(patient_ids) < PATIENT_BATCH:
             return sent
     return sent
 
 
-def _send_alerts(token: uuid.UUID) -> int:
+def _give_back(token: uuid.UUID, *, patient_ids: set[int], now: datetime.datetime) -> None:
+    """Flag these patients' claimed doses again for the next sweep (within ``RETRY_HOURS``)."""
+    Reminder.objects.filter(
+        alert_claim=token,
+        patient_id__in=patient_ids,
+        scheduled_for__gte=now - datetime.timedelta(hours=RETRY_HOURS),
+    ).update(alert_due=True, alert_claim=None)
+
+
+def _send_alerts(token: uuid.UUID) -> tuple[int, set[int]]:
+    """Send the alerts of the doses claimed with ``token``: (emails sent, the patients whose
+    recipients could not be reached for a transient reason and got nothing)."""
     doses = list(
         Reminder.objects.filter(alert_claim=token)
         .select_related("medication", "patient", "patient__assigned_doctor")
@@ -138,18 +159,20 @@ def _send_alerts(token: uuid.UUID) -> int:
         patients[dose.patient_id] = dose.patient
     recipients = _recipients({pk: p for pk, p in patients.items() if p.is_active and p.is_patient})
     if not recipients:
-        return 0
+        return 0, set()
     sent = 0
+    undelivered: set[int] = set()
     connection = open_connection()
     try:
         connection.open()
-    except Exception:  # SMTP unreachable: these alerts are dropped (see the module docstring)
+    except Exception:  # SMTP unreachable: the next sweep tries again (see the module docstring)
         logger.warning(
-            "SMTP connection failed; missed-dose alerts of %s patients dropped", len(recipients), exc_info=True
+            "SMTP connection failed; missed-dose alerts of %s patients postponed", len(recipients), exc_info=True
         )
-        return 0
+        return 0, set(recipients)
     try:
         for patient_id, people in recipients.items():
+            reached = transient = 0
             for recipient in people:
                 subject, context = alert_email_parts(
                     patient=patients[patient_id], doses=by_patient[patient_id], recipient=recipient
@@ -164,9 +187,15 @@ def _send_alerts(token: uuid.UUID) -> int:
                         headers=unsubscribe_headers(recipient.unsubscribe_url),
                     )
                 except EmailDeliveryError as exc:
-                    logger.warning("missed-dose alert for patient %s failed (%s)", patient_id, exc)
+                    logger.warning(
+                        "missed-dose alert for patient %s failed (%s, permanent=%s)", patient_id, exc, exc.permanent
+                    )
+                    transient += not exc.permanent
                 else:
-                    sent += 1
+                    reached += 1
+            sent += reached
+            if transient and not reached:
+                undelivered.add(patient_id)
     finally:
         connection.close()
-    return sent
+    return sent, undelivered

@@ -6,12 +6,16 @@ from django.core.mail.backends import locmem
 
 
 class ScriptedBackend(locmem.EmailBackend):
-    """``refused…@`` addresses are refused (permanent); ``flaky…@`` ones drop the connection."""
+    """``refused…@`` addresses are refused (permanent); ``flaky…@`` ones drop the connection;
+    with ``down`` set, the server cannot be reached at all."""
 
     opened = 0
+    down = False
 
     def open(self):
         ScriptedBackend.opened += 1
+        if ScriptedBackend.down:
+            raise ConnectionRefusedError(111, "Connection refused")
         return super().open()
 
     def send_messages(self, messages):

@@ -8,7 +8,7 @@ from django.core import mail
 from accounts.models import Caregiver, CaregiverStatus
 from accounts.tests.factories import DoctorFactory, PatientFactory
 from medications import services
-from medications.models import Frequency, Reminder, ReminderStatus
+from medications.models import Frequency, Medication, Reminder, ReminderStatus
 from medications.services.sweep import sweep
 
 UTC = datetime.UTC
@@ -183,3 +183,61 @@ def test_sweep_running_twice_reports_once(patient):
     at = 11 * HOUR
     run(at, at, at)
     assert len(alerts()) == 1
+
+
+# --- SMTP failures: retried while nobody was told, never twice ---------------------------------
+
+
+def test_an_smtp_outage_postpones_the_alert_to_the_next_sweep(patient, monkeypatch):
+    from medications.tests.backends import ScriptedBackend
+
+    medicate(patient, times=("08:00",))
+    caregiver(patient, "c@example.test")
+    run(6 * HOUR)
+    monkeypatch.setattr(ScriptedBackend, "down", True)
+    run(11 * HOUR)
+    assert alerts() == []
+    assert Reminder.objects.filter(patient=patient, alert_due=True).count() == 1
+    monkeypatch.setattr(ScriptedBackend, "down", False)
+    run(11 * HOUR + datetime.timedelta(minutes=1), 12 * HOUR)
+    assert [m.to for m in alerts()] == [["c@example.test"]]
+
+
+def test_a_recipient_dropping_the_connection_is_tried_again_while_nobody_was_told(patient):
+    medicate(patient, times=("08:00",))
+    caregiver(patient, "flaky@example.test")
+    run(6 * HOUR, 11 * HOUR)
+    assert Reminder.objects.filter(patient=patient, alert_due=True).count() == 1
+    Caregiver.objects.filter(patient=patient).update(email="fixed@example.test")
+    run(12 * HOUR, 13 * HOUR)
+    assert [m.to for m in alerts()] == [["fixed@example.test"]]
+
+
+def test_no_retry_once_someone_got_the_alert_nor_for_a_refused_address(patient):
+    medicate(patient, times=("08:00",))
+    caregiver(patient, "ok@example.test")
+    caregiver(patient, "flaky@example.test")
+    other = PatientFactory(timezone="Europe/Paris", email="ravi@example.test")
+    medicate(other, times=("08:00",))
+    caregiver(other, "refused@example.test")
+    run(6 * HOUR, 11 * HOUR, 12 * HOUR)
+    assert [m.to for m in alerts()] == [["ok@example.test"]]
+    assert not Reminder.objects.filter(alert_due=True).exists()
+
+
+def test_an_alert_still_undelivered_a_day_after_its_dose_is_dropped(patient, monkeypatch):
+    from medications.services import alerts as alert_service
+    from medications.tests.backends import ScriptedBackend
+
+    medicate(patient, times=("08:00",))
+    caregiver(patient, "c@example.test")
+    run(6 * HOUR)
+    monkeypatch.setattr(ScriptedBackend, "down", True)
+    run(11 * HOUR, 20 * HOUR)
+    assert Reminder.objects.filter(patient=patient, alert_due=True).count() == 1
+    Medication.objects.filter(patient=patient).update(is_active=False)  # no next day's reminder
+    run(6 * HOUR + alert_service.RETRY_HOURS * HOUR + datetime.timedelta(minutes=1))
+    assert not Reminder.objects.filter(patient=patient, alert_due=True).exists()
+    monkeypatch.setattr(ScriptedBackend, "down", False)
+    run(31 * HOUR)
+    assert alerts() == []
