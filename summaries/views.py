@@ -6,6 +6,8 @@ or the overview's URL id).
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -127,7 +129,8 @@ class ExportView(DoctorReadAuditMixin, APIView):
             "`-`, `@`, a tab or a carriage return is prefixed with `'` so spreadsheets never run it. "
             "`?format=fhir`: a FHIR R4 `Bundle` of type `collection` (Patient, one MedicationStatement "
             "per medication with the regimen as `dosage.timing`, a MedicationAdministration per taken "
-            "dose, an Observation per symptom and per mood), validated with `fhir.resources`. "
+            "dose, an Observation per symptom and per mood, a RelatedPerson per caregiver in the "
+            "patient's own export), validated with `fhir.resources`. "
             "Streamed. Rate-limited per user (`RATELIMIT_EXPORT`, default 10/h). Doctors: the FHIR "
             "bundle of an assigned patient with `?format=fhir&patient=<id>`, recorded in the "
             "patient's access log as `export`."
@@ -150,6 +153,8 @@ class ExportView(DoctorReadAuditMixin, APIView):
         patient = subject.require(request)
         enforce_rate_limit(request, group="export", value=f"user:{request.user.pk}")
         write, content_type, extension = _EXPORTS[chosen]
+        if request.user.is_doctor:  # an assigned patient's bundle: not their caregivers, which doctors never read
+            write = partial(fhir.stream, caregivers=False)
         response = StreamingHttpResponse(export.snapshot(write, patient), content_type=content_type)
         filename = f"meditrack-export-{patient.pk}-{patient.local_today().isoformat()}.{extension}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -1,15 +1,17 @@
 """The FHIR R4 bundle (``type: collection``), built with and validated by ``fhir.resources``.
 
 ``fhir.resources`` models R5 at its top level; its ``R4B`` package models FHIR 4.3, which keeps
-R4's shape for every resource written here (Patient, MedicationStatement, MedicationAdministration,
-Observation, Bundle). Each resource is validated by its model before it is written, the bundle
+R4's shape for every resource written here (Patient, RelatedPerson, MedicationStatement,
+MedicationAdministration, Observation, Bundle). Each resource is validated by its model before it is written, the bundle
 envelope too, and entries are streamed one by one, so memory stays bounded.
 
 Resources: one ``Patient``; one ``MedicationStatement`` per medication, its ``dosage.timing``
 expressing the regimen (``timeOfDay``, ``dayOfWeek``, ``frequency``/``period``, ``boundsPeriod``;
-one dosage per taper step; an on/off cycle, which R4's Timing cannot express, is stated in
-``dosage.text``); one ``MedicationAdministration`` per taken dose; one ``Observation``
-per symptom (severity 1–10 as ``valueInteger``) and per mood (1–5). Every resource carries a
+one dosage per taper step, and per on-phase of a cycle with an end date: see ``dosages``); one
+``RelatedPerson`` per caregiver (the patient's own export only); one ``MedicationAdministration``
+per taken dose; one ``Observation`` per symptom (severity 1–10 as ``valueInteger``) and per mood
+(1–5). What FHIR has no place for here (stock and refills, snoozes, the access log, the AI
+insight) is in the JSON and CSV exports. Every resource carries a
 stable ``identifier`` (``{PUBLIC_URL}/fhir/identifier/<kind>`` + the row id), and its
 ``fullUrl`` is a UUID derived from it, the same in every export.
 """
@@ -31,6 +33,7 @@ from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.relatedperson import RelatedPerson
 from fhir_core.types import (
     DateTimeType,
     DecimalType,
@@ -42,7 +45,7 @@ from fhir_core.types import (
 )
 from pydantic import TypeAdapter
 
-from accounts.models import User
+from accounts.models import Caregiver, CaregiverStatus, User
 from medications.models import Frequency, Medication, ReminderStatus
 from medications.schedule import Regimen
 from summaries.export import rows
@@ -53,11 +56,14 @@ MODELS = {
     "MedicationStatement": MedicationStatement,
     "MedicationAdministration": MedicationAdministration,
     "Observation": Observation,
+    "RelatedPerson": RelatedPerson,
 }
 # Fixed: fullUrls derived from it stay the same across exports and servers.
 NAMESPACE = uuid.UUID("6f1c1e2a-4f0b-5a8e-9d43-2c7b9e1f0a55")
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 FLUSH_ENTRIES = 200
+# A cycle with an end date is one dosage per on-phase up to this many (see ``dosages``).
+MAX_CYCLE_DOSAGES = 52
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -228,6 +234,45 @@ def _steps(medication: Medication, regimen: dict[str, Any]) -> list[tuple[dateti
     return steps
 
 
+Span = tuple[datetime.date, datetime.date | None, Any]
+_ONE_DAY = datetime.timedelta(days=1)
+# Longer than any run of days without a dose that a valid regimen allows (a 365-day cycle off).
+_MAX_GAP_DAYS = 2 * 366
+
+
+def _aligned(schedule: Regimen, spans: list[Span]) -> list[Span]:
+    """Each span starting on its first dose day (the schedule counts days from the start date, so
+    a taper step may begin between two doses); a span without a dose day is left out. A reader
+    counting ``period`` days from ``boundsPeriod.start`` then finds the real dose days."""
+    out = []
+    for first, last, quantity in spans:
+        for _ in range(_MAX_GAP_DAYS):
+            if (last is not None and first > last) or schedule.is_dose_day(first):
+                break
+            first += _ONE_DAY
+        if last is None or first <= last:
+            out.append((first, last, quantity))
+    return out
+
+
+def _on_phases(schedule: Regimen, spans: list[Span], end: datetime.date) -> list[Span] | None:
+    """A cycle with an end date: its on-phases (runs of consecutive dose days) cut by the taper
+    steps, one span each; None past ``MAX_CYCLE_DOSAGES`` of them."""
+    out: list[Span] = []
+    for first, last, quantity in spans:
+        day, last, run = first, last or end, None
+        while day <= last + _ONE_DAY:  # the day after ``last`` closes the last run
+            if day <= last and schedule.is_dose_day(day):
+                run = run or day
+            elif run:
+                out.append((run, day - _ONE_DAY, quantity))
+                run = None
+                if len(out) > MAX_CYCLE_DOSAGES:
+                    return None
+            day += _ONE_DAY
+    return out
+
+
 def _dosage_text(medication: Medication, regimen: dict[str, Any]) -> str:
     if medication.frequency == Frequency.INTERVAL and medication.interval_hours:
         how_often = f"every {medication.interval_hours} hours"  # the label reads "Every N hours"
@@ -247,23 +292,41 @@ def _dosage_text(medication: Medication, regimen: dict[str, Any]) -> str:
 
 
 def dosages(medication: Medication) -> list[dict[str, Any]]:
-    """``MedicationStatement.dosage``: the regimen as FHIR timing, one entry per taper step."""
+    """``MedicationStatement.dosage``: the regimen as FHIR R4 timing, one dosage per span of days.
+
+    A span is a taper step (one without a taper). Within it, ``timeOfDay`` holds the local times
+    of a dose day and ``frequency`` per ``period`` days says how often: ``len(times)`` per day,
+    per N days for every N days (the span starting on a dose day), on the listed ``dayOfWeek``.
+    R4's Timing has no element for an on/off cycle: a cycle with an end date is one dosage per
+    on-phase (``boundsPeriod`` from its first to its last day; exact, up to ``MAX_CYCLE_DOSAGES``);
+    an open-ended one (or a longer one) is stated as a count, ``on × len(times)`` doses per
+    ``on + off`` days, which is true of every window of that many days, and the on/off pattern
+    itself is in ``dosage.text`` only.
+    """
     regimen = _regimen(medication)
     times = medication.reminder_times
     text = _dosage_text(medication, regimen)
+    on, off = regimen["cycle_on_days"], regimen["cycle_off_days"]
+    schedule = Regimen.of(medication)  # what decides the dose days, as for the sweep
+    spans = _steps(medication, regimen)
+    frequency, period = len(times), regimen["every_n_days"]
+    if on and off:
+        phases = _on_phases(schedule, spans, medication.end_date) if medication.end_date else None
+        if phases is None:
+            frequency, period = len(times) * on, on + off
+            spans = _aligned(schedule, spans)
+        else:
+            spans = phases
+    elif period > 1:
+        spans = _aligned(schedule, spans)
     out = []
-    for sequence, (first, last, quantity) in enumerate(_steps(medication, regimen), start=1):
+    for sequence, (first, last, quantity) in enumerate(spans, start=1):
         bounds = {"start": first.isoformat()}
         if last:
             bounds["end"] = last.isoformat()
         repeat: dict[str, Any] = {"boundsPeriod": bounds}
         if times:
-            repeat.update(
-                timeOfDay=[f"{t}:00" for t in times],
-                frequency=len(times),
-                period=regimen["every_n_days"],
-                periodUnit="d",
-            )
+            repeat.update(timeOfDay=[f"{t}:00" for t in times], frequency=frequency, period=period, periodUnit="d")
         if regimen["days_of_week"]:
             repeat["dayOfWeek"] = [day for day in WEEKDAYS if day in regimen["days_of_week"]]
         dosage: dict[str, Any] = {
@@ -370,13 +433,36 @@ def mood_observation(mood: Mood, *, subject: str) -> dict[str, Any]:
     return resource
 
 
+def caregiver_person(caregiver: Caregiver, *, subject: str) -> dict[str, Any]:
+    """A caregiver the patient named, as a ``RelatedPerson``: active while they have accepted
+    (not before, not once they unsubscribed), since they accepted; the invitation status itself is
+    in the JSON and CSV exports."""
+    resource: dict[str, Any] = {
+        "resourceType": "RelatedPerson",
+        "id": f"caregiver-{caregiver.pk}",
+        "identifier": [identifier("caregiver", caregiver.pk)],
+        "active": caregiver.status == CaregiverStatus.ACCEPTED,
+        "patient": {"reference": subject},
+        "relationship": [{"text": "Caregiver"}],
+        "name": [{"text": caregiver.name}],
+        "telecom": [{"system": "email", "value": caregiver.email}],
+    }
+    if caregiver.accepted_at:
+        resource["period"] = {"start": instant(caregiver.accepted_at)}
+    return resource
+
+
 # --- The bundle -------------------------------------------------------------------------------
 
 
-def entries(patient: User) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(fullUrl, resource) of every entry, in bundle order."""
+def entries(patient: User, *, caregivers: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(fullUrl, resource) of every entry, in bundle order. ``caregivers=False`` leaves out the
+    patient's caregivers (a doctor's export: doctors never read them through the API)."""
     subject = full_url("patient", patient.pk)
     yield subject, patient_resource(patient)
+    if caregivers:
+        for caregiver in rows.caregivers(patient):
+            yield full_url("caregiver", caregiver.pk), caregiver_person(caregiver, subject=subject)
     meds = rows.medications(patient)
     today = patient.local_today()
     for medication in meds:
@@ -394,7 +480,7 @@ def entries(patient: User) -> Iterator[tuple[str, dict[str, Any]]]:
         yield full_url("mood", mood.pk), mood_observation(mood, subject=subject)
 
 
-def stream(patient: User) -> Iterator[bytes]:
+def stream(patient: User, *, caregivers: bool = True) -> Iterator[bytes]:
     envelope = {
         "resourceType": "Bundle",
         "id": uuid.uuid4().hex,
@@ -406,7 +492,7 @@ def stream(patient: User) -> Iterator[bytes]:
     batch: list[bytes] = []
     first = True
     validate = Validator()
-    for url, resource in entries(patient):
+    for url, resource in entries(patient, caregivers=caregivers):
         entry = b'{"fullUrl":' + orjson.dumps(url) + b',"resource":' + validate(resource) + b"}"
         if first and not batch:
             BundleEntry.model_validate_json(entry)  # the entry wrapper (the same for every entry)

@@ -97,9 +97,13 @@ def access_log_rows(patient: User) -> Iterator[dict[str, Any]]:
     return (writer.to_representation(entry) for entry in entries)
 
 
-def caregiver_rows(patient: User) -> Iterator[dict[str, Any]]:
+def caregivers(patient: User) -> Iterator[Caregiver]:
     """The people the patient asked to be told about missed doses (few)."""
-    for caregiver in Caregiver.objects.filter(patient=patient).order_by("created_at", "id").iterator(chunk_size=CHUNK):
+    return Caregiver.objects.filter(patient=patient).order_by("created_at", "id").iterator(chunk_size=CHUNK)
+
+
+def caregiver_rows(patient: User) -> Iterator[dict[str, Any]]:
+    for caregiver in caregivers(patient):
         yield CaregiverSerializer(caregiver).data
 
 
