@@ -189,6 +189,8 @@ RATE_LIMITS = {
     # Calendar feed fetches per feed, and per client IP for tokens that open nothing (guessing).
     "calendar": env_str("RATELIMIT_CALENDAR", "60/h"),
     "calendar_miss": env_str("RATELIMIT_CALENDAR_MISS", "30/h"),
+    # Fresh (uncached) AI insight generations per user; over it the answer is the built-in analysis.
+    "insights": env_str("INSIGHTS_RATE_LIMIT", "10/h"),
 }
 RATELIMIT_USE_CACHE = "default"
 # How many reverse proxies in front of the app append to X-Forwarded-For. 0: trust only the
@@ -419,8 +421,7 @@ INSIGHTS_CACHE_SECONDS = env_int("INSIGHTS_CACHE_SECONDS", 24 * 3600, minimum=60
 # A built-in answer served while Gemini is configured (it failed or was slow) is kept this long,
 # so Gemini is asked again soon.
 INSIGHTS_FALLBACK_CACHE_SECONDS = env_int("INSIGHTS_FALLBACK_CACHE_SECONDS", 900, minimum=1)
-# Fresh (uncached) generations per user; over it the answer is the built-in analysis.
-INSIGHTS_RATE_LIMIT = env_str("INSIGHTS_RATE_LIMIT", "10/h")
+# Fresh (uncached) generations per user: RATE_LIMITS["insights"] (INSIGHTS_RATE_LIMIT).
 # Local hour at which the beat task precomputes insights for patients active in the last day.
 INSIGHTS_PRECOMPUTE_HOUR = env_int("INSIGHTS_PRECOMPUTE_HOUR", 5, minimum=0)
 INSIGHTS_PRECOMPUTE_DAYS = env_int("INSIGHTS_PRECOMPUTE_DAYS", 7, minimum=1)

@@ -19,10 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
 from django.utils import timezone
-from django_ratelimit import ALL
-from django_ratelimit.core import get_usage
 from kombu.exceptions import OperationalError
 
 from accounts.models import User
@@ -145,19 +142,6 @@ def latest_insight(patient) -> dict[str, Any] | None:
     and ``generated_at`` say what it covers.
     """
     return insight_cache.store().get(insight_cache.latest_key(patient.pk))
-
-
-def consume_fresh_generation(request: HttpRequest) -> bool:
-    """Count one fresh generation for the requesting user; False once over the rate limit."""
-    usage = get_usage(
-        request,
-        group="meditrack.insights",
-        key=lambda group, req: str(req.user.pk),
-        rate=settings.INSIGHTS_RATE_LIMIT,
-        method=ALL,
-        increment=True,
-    )
-    return usage is None or not usage["should_limit"]
 
 
 # --- Generation ------------------------------------------------------------------------------------

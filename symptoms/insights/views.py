@@ -9,6 +9,7 @@ from accounts import subject
 from accounts.audit import DoctorReadAuditMixin
 from accounts.models import AccessResource
 from core.params import validate_query
+from core.ratelimit import rate_limit_wait
 from symptoms.insights import services
 from symptoms.insights.serializers import InsightSerializer, InsightsQuerySerializer
 
@@ -52,6 +53,7 @@ class InsightsView(DoctorReadAuditMixin, APIView):
         payload = services.cached_insight(patient=patient, days=days)
         if payload is not None:
             return Response({**payload, "cached": True})
-        use_gemini = services.consume_fresh_generation(request)
+        # Each fresh generation counts against the caller's limit; over it, the built-in analysis.
+        use_gemini = rate_limit_wait(request, group="insights", value=f"user:{request.user.pk}") is None
         payload = services.generate_insight(patient=patient, days=days, use_gemini=use_gemini)
         return Response({**payload, "cached": False})

@@ -354,7 +354,7 @@ def test_queued_task_without_a_worker_answers_local_then_the_worker_result_is_se
 
 
 def test_fresh_generations_are_rate_limited_per_user(patient, patient_client, fake_gemini, inline_worker, settings):
-    settings.INSIGHTS_RATE_LIMIT = "2/h"
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "insights": "2/h"}
     for n in range(2):
         _log(patient, n)
         assert patient_client.get(URL).json()["source"] == "gemini"
