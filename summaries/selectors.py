@@ -113,20 +113,21 @@ def _report_medications(patient: User) -> list[dict[str, Any]]:
     ]
 
 
-def report_insight(*, patient: User, start: datetime.date, end: datetime.date, days: int) -> dict[str, Any]:
+def report_insight(*, patient: User, window: analysis.Window) -> dict[str, Any]:
     """The insight of the report's own window: the cached answer for exactly that window and the
     current data (Gemini's or the built-in one) when there is one, else the built-in analysis of
     the window, computed now (a fixed number of queries; nothing is stored, Gemini is not asked)."""
-    cached = cached_insight(patient=patient, days=days)
-    if cached is not None and cached.get("analyzed_period") == f"{start.isoformat()} to {end.isoformat()}":
+    cached = cached_insight(patient=patient, days=window.days)
+    if cached is not None and cached.get("analyzed_period") == window.label:
         return cached
-    payload, _ = local_insight(patient=patient, window=analysis.Window(start=start, end=end, days=days))
+    payload, _ = local_insight(patient=patient, window=window)
     return payload
 
 
 def report_data(*, patient: User, days: int) -> dict[str, Any]:
     """Everything the PDF health report shows, as plain data."""
-    start, end = patient.local_days(days)
+    window = analysis.window_for(patient, days)
+    start, end = window.start, window.end
     summary = symptoms.symptom_summary(patient=patient, window=(start, end))
     return {
         "patient": patient,
@@ -140,7 +141,7 @@ def report_data(*, patient: User, days: int) -> dict[str, Any]:
         "summary": summary,
         "daily_severity": symptoms.symptom_daily_severity(patient=patient, start=start, end=end),
         "mood": symptoms.mood_stats(patient=patient, start=start, end=end),
-        "insight": report_insight(patient=patient, start=start, end=end, days=days),
+        "insight": report_insight(patient=patient, window=window),
     }
 
 

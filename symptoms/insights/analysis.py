@@ -38,9 +38,9 @@ class Window:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
 
 
-def window_for(patient, days: int) -> Window:
-    """The last ``days`` days including today, in the patient's own time zone."""
-    start, end = patient.local_days(days)
+def window_for(patient, days: int, *, end: datetime.date | None = None) -> Window:
+    """The ``days`` days up to ``end`` (default: today), in the patient's own time zone."""
+    start, end = patient.local_days(days, end=end)
     return Window(start=start, end=end, days=days)
 
 

@@ -265,8 +265,7 @@ def gemini_insight_store(*, patient_id: int, days: int, end: datetime.date, key:
     patient = User.objects.patients().filter(pk=patient_id).first()
     if patient is None:
         return "gone"
-    start, end = patient.local_days(days, end=end)
-    window = analysis.Window(start=start, end=end, days=days)
+    window = analysis.window_for(patient, days, end=end)
     local, facts = local_insight(patient=patient, window=window)
     try:
         complete_with_gemini(
