@@ -83,8 +83,22 @@ class UserAdmin(DjangoUserAdmin):
         self.message_user(request, f"{changed} doctor account(s) no longer verified.", messages.WARNING)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record the app writes and nobody edits: admins list and view it, never add, change or
+    delete it."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(DataAccessLog)
-class DataAccessLogAdmin(admin.ModelAdmin):
+class DataAccessLogAdmin(ReadOnlyAdmin):
     """Read-only: an audit trail is never edited."""
 
     list_display = ("accessed_at", "doctor_name", "patient", "resource")
@@ -93,33 +107,15 @@ class DataAccessLogAdmin(admin.ModelAdmin):
     list_select_related = ("patient",)
     date_hierarchy = "accessed_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AccountDeletion)
-class AccountDeletionAdmin(admin.ModelAdmin):
+class AccountDeletionAdmin(ReadOnlyAdmin):
     """Read-only: which account was deleted and when; no personal data is kept."""
 
     list_display = ("deleted_at", "user_id", "role")
     list_filter = ("role", "deleted_at")
     search_fields = ("user_id",)
     date_hierarchy = "deleted_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Caregiver)

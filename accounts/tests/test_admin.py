@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 
+from accounts.models import AccountDeletion, DataAccessLog
 from accounts.tests.factories import DoctorFactory, PatientFactory
 from medications.tests.factories import MedicationFactory, ReminderFactory
 
@@ -43,3 +44,20 @@ def test_dose_times_show_the_patients_zone_next_to_utc(admin_client):
     ReminderFactory(medication=MedicationFactory(patient=patient), scheduled_for=at)
     html = admin_client.get("/admin/medications/reminder/").content.decode()
     assert "2026-11-23 08:00 Asia/Kolkata (2026-11-23 02:30 UTC)" in html
+
+
+@pytest.mark.parametrize("model", ["dataaccesslog", "accountdeletion"])
+def test_the_audit_records_are_read_only(admin_client, model):
+    patient = PatientFactory()
+    record = (
+        DataAccessLog.objects.create(doctor=None, doctor_name="Dr", patient=patient, resource="symptoms")
+        if model == "dataaccesslog"
+        else AccountDeletion.objects.create(user_id=patient.pk + 1000, role="patient")
+    )
+    base = f"/admin/accounts/{model}/"
+    assert admin_client.get(base).status_code == 200
+    assert admin_client.get(f"{base}add/").status_code == 403
+    page = admin_client.get(f"{base}{record.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()  # view only
+    assert admin_client.post(f"{base}{record.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert type(record).objects.filter(pk=record.pk).exists()
