@@ -71,43 +71,58 @@ SYMPTOM_PATCH_EXAMPLE = OpenApiExample("Milder than logged", value={"severity": 
 MOOD_EXAMPLE = OpenApiExample("A good day", value={"mood": 4, "notes": "Slept well."}, request_only=True)
 MOOD_PATCH_EXAMPLE = OpenApiExample("Better than logged", value={"mood": 5}, request_only=True)
 
+Texts = tuple[str, str]  # an operation's summary and description
+
+
+def _crud_schema(
+    serializer: type,
+    *,
+    example: OpenApiExample,
+    patch_example: OpenApiExample,
+    list: Texts,
+    retrieve: Texts,
+    create: Texts,
+    update: Texts,
+    partial_update: Texts,
+    destroy: Texts,
+) -> dict:
+    """``extend_schema_view`` arguments for a health-record viewset: each operation's own words,
+    and the parameters, examples and answers every such viewset shares."""
+
+    def doc(texts: Texts, **kwargs) -> dict:
+        summary, description = texts
+        return extend_schema(summary=summary, description=description, **kwargs)
+
+    return {
+        "list": doc(list, parameters=_read_params, responses={200: serializer(many=True), 400: _BAD_QUERY}),
+        "retrieve": doc(retrieve, parameters=_read_params, responses={200: serializer, 404: _NOT_FOUND}),
+        "create": doc(create, examples=[example], responses={201: serializer, 400: _BAD_QUERY, 403: _FORBIDDEN}),
+        "update": doc(update, examples=[example], responses={200: serializer, 403: _FORBIDDEN, 404: _NOT_FOUND}),
+        "partial_update": doc(
+            partial_update, examples=[patch_example], responses={200: serializer, 403: _FORBIDDEN, 404: _NOT_FOUND}
+        ),
+        "destroy": doc(destroy, responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
+    }
+
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="My symptoms (doctors: all my patients', or one with ?patient=)",
-        description="Newest first; filter by name, severity and dates, search name and notes.",
-        parameters=_read_params,
-        responses={200: SymptomSerializer(many=True), 400: _BAD_QUERY},
-    ),
-    retrieve=extend_schema(
-        summary="One symptom",
-        description="With the medications it was linked to.",
-        parameters=_read_params,
-        responses={200: SymptomSerializer, 404: _NOT_FOUND},
-    ),
-    create=extend_schema(
-        summary="Log a symptom",
-        description="Severity 1–10; `date` defaults to today in my time zone and may not be in the future.",
-        examples=[SYMPTOM_EXAMPLE],
-        responses={201: SymptomSerializer, 400: _BAD_QUERY, 403: _FORBIDDEN},
-    ),
-    update=extend_schema(
-        summary="Replace a symptom",
-        description="All fields as on create.",
-        examples=[SYMPTOM_EXAMPLE],
-        responses={200: SymptomSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND},
-    ),
-    partial_update=extend_schema(
-        summary="Change a symptom",
-        description="Only the fields sent change.",
-        examples=[SYMPTOM_PATCH_EXAMPLE],
-        responses={200: SymptomSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND},
-    ),
-    destroy=extend_schema(
-        summary="Delete a symptom",
-        description="Gone from lists, summaries and the next insight.",
-        responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND},
-    ),
+    **_crud_schema(
+        SymptomSerializer,
+        example=SYMPTOM_EXAMPLE,
+        patch_example=SYMPTOM_PATCH_EXAMPLE,
+        list=(
+            "My symptoms (doctors: all my patients', or one with ?patient=)",
+            "Newest first; filter by name, severity and dates, search name and notes.",
+        ),
+        retrieve=("One symptom", "With the medications it was linked to."),
+        create=(
+            "Log a symptom",
+            "Severity 1–10; `date` defaults to today in my time zone and may not be in the future.",
+        ),
+        update=("Replace a symptom", "All fields as on create."),
+        partial_update=("Change a symptom", "Only the fields sent change."),
+        destroy=("Delete a symptom", "Gone from lists, summaries and the next insight."),
+    )
 )
 @extend_schema(tags=["symptoms"])
 class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMixin, viewsets.ModelViewSet):
@@ -200,42 +215,20 @@ class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMi
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="My moods (doctors: all my patients', or one with ?patient=)",
-        description="Newest first; filter by mood and dates.",
-        parameters=_read_params,
-        responses={200: MoodSerializer(many=True), 400: _BAD_QUERY},
-    ),
-    retrieve=extend_schema(
-        summary="One mood",
-        description="Mood 1–5 with its label.",
-        parameters=_read_params,
-        responses={200: MoodSerializer, 404: _NOT_FOUND},
-    ),
-    create=extend_schema(
-        summary="Log today's (or a past day's) mood; one per day",
-        description="Mood 1 (Very Bad) to 5 (Very Good); `date` defaults to today. A second one for the "
-        "same day is a 400.",
-        examples=[MOOD_EXAMPLE],
-        responses={201: MoodSerializer, 400: _BAD_QUERY, 403: _FORBIDDEN},
-    ),
-    update=extend_schema(
-        summary="Replace a mood",
-        description="All fields as on create.",
-        examples=[MOOD_EXAMPLE],
-        responses={200: MoodSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND},
-    ),
-    partial_update=extend_schema(
-        summary="Change a mood",
-        description="Only the fields sent change.",
-        examples=[MOOD_PATCH_EXAMPLE],
-        responses={200: MoodSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND},
-    ),
-    destroy=extend_schema(
-        summary="Delete a mood",
-        description="Frees its day for a new one.",
-        responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND},
-    ),
+    **_crud_schema(
+        MoodSerializer,
+        example=MOOD_EXAMPLE,
+        patch_example=MOOD_PATCH_EXAMPLE,
+        list=("My moods (doctors: all my patients', or one with ?patient=)", "Newest first; filter by mood and dates."),
+        retrieve=("One mood", "Mood 1–5 with its label."),
+        create=(
+            "Log today's (or a past day's) mood; one per day",
+            "Mood 1 (Very Bad) to 5 (Very Good); `date` defaults to today. A second one for the same day is a 400.",
+        ),
+        update=("Replace a mood", "All fields as on create."),
+        partial_update=("Change a mood", "Only the fields sent change."),
+        destroy=("Delete a mood", "Frees its day for a new one."),
+    )
 )
 @extend_schema(tags=["moods"])
 class MoodViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMixin, viewsets.ModelViewSet):
