@@ -12,6 +12,7 @@ import inspect
 from typing import Any
 
 from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiResponse
 
 from core.validators import DATE_MAX, DATE_MIN
 
@@ -33,6 +34,11 @@ _DESCRIPTIONS = {
     "404": "Not found, or not visible to you.",
     "503": "The database is temporarily unavailable; retry after `Retry-After` seconds.",
 }
+
+
+# The answers every per-patient view documents (whose data: ``accounts.subject``, ``?patient=``).
+SUBJECT_BAD_QUERY = OpenApiResponse(description="A malformed query parameter, or a doctor without ?patient=.")
+SUBJECT_NOT_FOUND = OpenApiResponse(description="Not found (or not yours / not your patient's).")
 
 
 def _response(code: str) -> dict[str, Any]:

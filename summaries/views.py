@@ -24,12 +24,10 @@ from accounts.permissions import IsVerifiedDoctor, PatientWritesDoctorReads
 from accounts.readcache import cached_patient_read
 from core.params import PATIENT_REQUIRED_DOC, PatientQuerySerializer, WindowDaysQuery, validate_query
 from core.ratelimit import enforce_rate_limit
+from core.schema import SUBJECT_BAD_QUERY, SUBJECT_NOT_FOUND
 from summaries import export, reports, selectors
 from summaries.export import document, fhir, spreadsheet
 from summaries.serializers import DashboardSerializer, ExportQuerySerializer, PatientOverviewSerializer
-
-_BAD_QUERY = OpenApiResponse(description="A malformed query parameter, or a doctor without ?patient=.")
-_NOT_FOUND = OpenApiResponse(description="Not found (or not yours / not your patient's).")
 
 
 @extend_schema(tags=["dashboard"])
@@ -42,7 +40,7 @@ class DashboardView(DoctorReadAuditMixin, APIView):
         description="Every date of the window is present (`null` average and `0` count on empty days). "
         + PATIENT_REQUIRED_DOC,
         parameters=[WindowDaysQuery, PatientQuerySerializer],
-        responses={200: DashboardSerializer, 400: _BAD_QUERY, 404: _NOT_FOUND},
+        responses={200: DashboardSerializer, 400: SUBJECT_BAD_QUERY, 404: SUBJECT_NOT_FOUND},
     )
     @cached_patient_read
     def get(self, request: Request) -> Response:
@@ -67,8 +65,8 @@ class ReportExportView(DoctorReadAuditMixin, APIView):
         parameters=[WindowDaysQuery, PatientQuerySerializer],
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF file."),
-            400: _BAD_QUERY,
-            404: _NOT_FOUND,
+            400: SUBJECT_BAD_QUERY,
+            404: SUBJECT_NOT_FOUND,
         },
     )
     def get(self, request: Request) -> HttpResponse:
@@ -94,7 +92,7 @@ class PatientOverviewView(DoctorReadAuditMixin, APIView):
         responses={
             200: PatientOverviewSerializer,
             403: OpenApiResponse(description="Doctors cannot write; unverified doctors cannot read."),
-            404: _NOT_FOUND,
+            404: SUBJECT_NOT_FOUND,
         },
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -140,9 +138,9 @@ class ExportView(DoctorReadAuditMixin, APIView):
             (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="The JSON document."),
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The ZIP of CSV files."),
             (200, "application/fhir+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="The FHIR bundle."),
-            400: _BAD_QUERY,
+            400: SUBJECT_BAD_QUERY,
             403: OpenApiResponse(description="Doctors: a format other than fhir, or an unverified account."),
-            404: _NOT_FOUND,
+            404: SUBJECT_NOT_FOUND,
             429: OpenApiResponse(description="Too many exports; see Retry-After."),
         },
     )

@@ -29,6 +29,7 @@ from core.params import (
     days_serializer,
     validate_query,
 )
+from core.schema import SUBJECT_BAD_QUERY, SUBJECT_NOT_FOUND
 from core.viewsets import FilterListsOnlyMixin
 from symptoms import selectors, services
 from symptoms.filters import MoodFilter, SymptomFilter
@@ -43,8 +44,6 @@ from symptoms.serializers import (
 
 SummaryDaysQuery = days_serializer(default=None, maximum=365, name="SummaryDaysQuery")
 
-_BAD_QUERY = OpenApiResponse(description="A malformed query parameter, or a doctor without ?patient=.")
-_NOT_FOUND = OpenApiResponse(description="Not found (or not yours / not your patient's).")
 _FORBIDDEN = OpenApiResponse(description="Doctors cannot write; unverified doctors cannot read.")
 
 
@@ -94,14 +93,16 @@ def _crud_schema(
         return extend_schema(summary=summary, description=description, **kwargs)
 
     return {
-        "list": doc(list, parameters=_read_params, responses={200: serializer(many=True), 400: _BAD_QUERY}),
-        "retrieve": doc(retrieve, parameters=_read_params, responses={200: serializer, 404: _NOT_FOUND}),
-        "create": doc(create, examples=[example], responses={201: serializer, 400: _BAD_QUERY, 403: _FORBIDDEN}),
-        "update": doc(update, examples=[example], responses={200: serializer, 403: _FORBIDDEN, 404: _NOT_FOUND}),
+        "list": doc(list, parameters=_read_params, responses={200: serializer(many=True), 400: SUBJECT_BAD_QUERY}),
+        "retrieve": doc(retrieve, parameters=_read_params, responses={200: serializer, 404: SUBJECT_NOT_FOUND}),
+        "create": doc(create, examples=[example], responses={201: serializer, 400: SUBJECT_BAD_QUERY, 403: _FORBIDDEN}),
+        "update": doc(update, examples=[example], responses={200: serializer, 403: _FORBIDDEN, 404: SUBJECT_NOT_FOUND}),
         "partial_update": doc(
-            partial_update, examples=[patch_example], responses={200: serializer, 403: _FORBIDDEN, 404: _NOT_FOUND}
+            partial_update,
+            examples=[patch_example],
+            responses={200: serializer, 403: _FORBIDDEN, 404: SUBJECT_NOT_FOUND},
         ),
-        "destroy": doc(destroy, responses={204: None, 403: _FORBIDDEN, 404: _NOT_FOUND}),
+        "destroy": doc(destroy, responses={204: None, 403: _FORBIDDEN, 404: SUBJECT_NOT_FOUND}),
     }
 
 
@@ -168,7 +169,7 @@ class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMi
         summary="Symptoms of today and the six days before (the patient's time zone)",
         parameters=[PatientQuerySerializer],
         description=PATIENT_REQUIRED_DOC,
-        responses={200: SymptomSerializer(many=True), 400: _BAD_QUERY, 404: _NOT_FOUND},
+        responses={200: SymptomSerializer(many=True), 400: SUBJECT_BAD_QUERY, 404: SUBJECT_NOT_FOUND},
     )
     @action(detail=False, methods=["get"])
     @cached_patient_read
@@ -183,7 +184,7 @@ class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMi
         summary="Per symptom: count, average severity, last date; most frequent first",
         description="All time unless `days` is given. " + PATIENT_REQUIRED_DOC,
         parameters=[SummaryDaysQuery, PatientQuerySerializer],
-        responses={200: SymptomSummarySerializer(many=True), 400: _BAD_QUERY, 404: _NOT_FOUND},
+        responses={200: SymptomSummarySerializer(many=True), 400: SUBJECT_BAD_QUERY, 404: SUBJECT_NOT_FOUND},
         filters=False,
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
@@ -198,7 +199,7 @@ class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMi
         summary="Symptoms linked to one medication",
         description="Symptoms whose `related_medications` include it; an id that is not yours is a 404.",
         parameters=[MedicationIdQuerySerializer],
-        responses={200: SymptomSerializer(many=True), 400: _BAD_QUERY, 404: _NOT_FOUND},
+        responses={200: SymptomSerializer(many=True), 400: SUBJECT_BAD_QUERY, 404: SUBJECT_NOT_FOUND},
     )
     @action(detail=False, methods=["get"])
     def by_medication(self, request: Request) -> Response:
@@ -266,7 +267,7 @@ class MoodViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMixin
         summary="Mood per day for Chart.js, with the average",
         description="Every date of the window, oldest first; `null` where nothing was logged. " + PATIENT_REQUIRED_DOC,
         parameters=[WindowDaysQuery, PatientQuerySerializer],
-        responses={200: MoodTrendsSerializer, 400: _BAD_QUERY, 404: _NOT_FOUND},
+        responses={200: MoodTrendsSerializer, 400: SUBJECT_BAD_QUERY, 404: SUBJECT_NOT_FOUND},
         filters=False,
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
