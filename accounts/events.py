@@ -3,5 +3,5 @@
 from django.dispatch import Signal
 
 # An account and all its rows are gone: (sender, user_id, role). Higher apps drop what they keep
-# about the user outside the database (cached insights, push channels).
+# about the user outside the database (cached insights: symptoms/insights/receivers.py).
 account_deleted = Signal()
