@@ -14,6 +14,7 @@ RUN=$(date +%s)$$
 PATIENT=ana$RUN
 DOCTOR=drlee$RUN
 PASSWORD=correct-Horse-battery-42
+ZONE=Europe/Lisbon # the patient's time zone: "today" for their symptoms and mood is theirs, not this machine's
 JSON='Content-Type: application/json'
 
 step() { printf '\n== %s\n' "$*"; }
@@ -32,13 +33,16 @@ call() {
 	rm -f "$out"
 }
 field() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval("d" + sys.argv[1]))' "$1"; }
-day() { "$PY" -c 'import datetime,sys; print(datetime.date.today() + datetime.timedelta(days=int(sys.argv[1])))' "$1"; }
+# day N: the patient's local date N days from today (a machine east of Lisbon is a day ahead at night).
+day() {
+	"$PY" -c 'import datetime,sys,zoneinfo; print(datetime.datetime.now(zoneinfo.ZoneInfo(sys.argv[2])).date() + datetime.timedelta(days=int(sys.argv[1])))' "$1" "$ZONE"
+}
 
 step "Health: database, cache, broker"
 call GET /api/health/
 
 step "Register a patient and a doctor (doctors start unverified)"
-call POST /api/auth/register/ "{\"username\":\"$PATIENT\",\"email\":\"$PATIENT@example.com\",\"password\":\"$PASSWORD\",\"timezone\":\"Europe/Lisbon\"}"
+call POST /api/auth/register/ "{\"username\":\"$PATIENT\",\"email\":\"$PATIENT@example.com\",\"password\":\"$PASSWORD\",\"timezone\":\"$ZONE\"}"
 echo
 call POST /api/auth/register/ "{\"username\":\"$DOCTOR\",\"email\":\"$DOCTOR@example.com\",\"password\":\"$PASSWORD\",\"role\":\"doctor\"}"
 echo
