@@ -100,9 +100,3 @@ def test_out_of_range_query_dates_are_400(path, query):
     response = client.get(f"{path}?{query}")
     assert response.status_code == 400
     assert response.json()[query.split("=")[0]] == [DATE_OUT_OF_RANGE]
-
-
-def test_year_one_medication_cannot_reach_the_insights(patient_client):
-    response = patient_client.post("/api/medications/", medication_body(start_date="0001-01-01"), format="json")
-    assert response.status_code == 400
-    assert patient_client.get("/api/symptoms/ai_insights/").status_code == 200
