@@ -46,6 +46,11 @@ def caregiver_for_link(caregiver_id: int) -> Caregiver | None:
     return Caregiver.objects.select_related("patient").filter(pk=caregiver_id).first()
 
 
+def patient_for_link(patient_id: int) -> User | None:
+    """The patient a doctor's missed-dose alert link names, or None."""
+    return User.objects.patients().filter(pk=patient_id).first()
+
+
 def accepted_caregivers(*, patient_ids) -> QuerySet[Caregiver]:
     """Who hears about these patients' missed doses (one query; the sweep's read)."""
     return Caregiver.objects.filter(patient_id__in=patient_ids, status=CaregiverStatus.ACCEPTED).order_by("id")

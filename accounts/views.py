@@ -407,7 +407,7 @@ class DoctorAlertsUnsubscribeView(SignedLinkView):
     done_title = "Unsubscribed. You will get no more missed-dose alerts about this patient."
 
     def get_object(self, object_id: int) -> User | None:
-        return User.objects.patients().filter(pk=object_id).first()
+        return selectors.patient_for_link(object_id)
 
     def describe(self, patient: User) -> tuple[str, list[str]]:
         return f"Missed-dose alerts for {patient.display_name}", []
