@@ -39,6 +39,8 @@ def on_dose_updated(sender, reminder_id: int, patient_id: int, **kwargs) -> None
 
 @receiver(stock_low, dispatch_uid="notifications.stock_low")
 def on_stock_low(sender, medication_id: int, patient_id: int, **kwargs) -> None:
+    if not live.may_have_listeners():
+        return
     found = selectors.stock_event_data(medication_id)
     if found is not None:
         live.publish(user_ids=[found[0]], event_type="stock.low", data=found[1])
@@ -46,4 +48,6 @@ def on_stock_low(sender, medication_id: int, patient_id: int, **kwargs) -> None:
 
 @receiver(insight_ready, dispatch_uid="notifications.insight_ready")
 def on_insight_ready(sender, patient_id: int, **kwargs) -> None:
+    if not live.may_have_listeners():
+        return
     live.publish(user_ids=[patient_id], event_type="insight.ready", data=selectors.insight_event_data(patient_id))

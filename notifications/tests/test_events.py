@@ -145,3 +145,23 @@ def test_due_doses_cost_no_query_when_nobody_listens_or_subscribed(settings, tmp
     with django_assert_num_queries(1):  # "is there any push subscription?"
         for reminder in reminders:
             on_dose_due(sender=Reminder, reminder_id=reminder.pk, patient_id=reminder.patient_id)
+
+
+def test_stock_and_insight_events_cost_nothing_when_nobody_listens(
+    settings, tmp_path, monkeypatch, django_assert_num_queries
+):
+    """Like a due dose: with no ws connection on the embedded default, no query and no cache read."""
+    from notifications.receivers import on_insight_ready, on_stock_low
+    from symptoms.insights import cache as insight_cache
+
+    settings.LIVE_EVENTS_THROUGH_DATABASE = True
+    settings.VAR_DIR = tmp_path  # no ws process heartbeat here
+    medication = MedicationFactory()
+    store = insight_cache.store()
+    reads = []
+    real_get = store.get
+    monkeypatch.setattr(store, "get", lambda *args, **kwargs: reads.append(args) or real_get(*args, **kwargs))
+    with django_assert_num_queries(0):
+        on_stock_low(sender=type(medication), medication_id=medication.pk, patient_id=medication.patient_id)
+        on_insight_ready(sender=None, patient_id=medication.patient_id)
+    assert reads == []
