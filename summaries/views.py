@@ -91,7 +91,7 @@ class PatientOverviewView(DoctorReadAuditMixin, APIView):
         description="Profile, current medications, the last 20 symptoms, the last 30 moods and 30-day adherence.",
         responses={
             200: PatientOverviewSerializer,
-            403: OpenApiResponse(description="Doctors cannot write; unverified doctors cannot read."),
+            403: OpenApiResponse(description="Patients, and doctor accounts awaiting verification."),
             404: SUBJECT_NOT_FOUND,
         },
     )

@@ -45,6 +45,7 @@ from symptoms.serializers import (
 SummaryDaysQuery = days_serializer(default=None, maximum=365, name="SummaryDaysQuery")
 
 _FORBIDDEN = OpenApiResponse(description="Doctors cannot write; unverified doctors cannot read.")
+_INVALID_BODY = OpenApiResponse(description="Validation errors.")
 
 
 class _ListResponseMixin:
@@ -95,7 +96,7 @@ def _crud_schema(
     return {
         "list": doc(list, parameters=_read_params, responses={200: serializer(many=True), 400: SUBJECT_BAD_QUERY}),
         "retrieve": doc(retrieve, parameters=_read_params, responses={200: serializer, 404: SUBJECT_NOT_FOUND}),
-        "create": doc(create, examples=[example], responses={201: serializer, 400: SUBJECT_BAD_QUERY, 403: _FORBIDDEN}),
+        "create": doc(create, examples=[example], responses={201: serializer, 400: _INVALID_BODY, 403: _FORBIDDEN}),
         "update": doc(update, examples=[example], responses={200: serializer, 403: _FORBIDDEN, 404: SUBJECT_NOT_FOUND}),
         "partial_update": doc(
             partial_update,
