@@ -37,15 +37,13 @@ MAX_TOKEN_LENGTH = 4096
 
 
 def user_for_token(raw: str):
-    """(user, expiry as a UTC datetime) for a valid access token, else None. The same checks as
-    the HTTP API's authentication (signature, expiry, token type, active user)."""
+    """(user, expiry as a UTC datetime) for a valid access token, else None: the HTTP API's own
+    authentication (signature, expiry, token type, an active user, an unchanged password)."""
     authentication = JWTAuthentication()
     try:
         token = authentication.get_validated_token(raw.encode())
         user = authentication.get_user(token)
     except (InvalidToken, AuthenticationFailed, TokenError):
-        return None
-    if not user.is_active:
         return None
     expires_at = datetime.datetime.fromtimestamp(int(token["exp"]), tz=datetime.UTC)
     return user, expires_at
