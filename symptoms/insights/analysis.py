@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Avg, Count, Exists, Max, Min, OuterRef, Q
 from django.db.models.functions import Lower
 
+from core.validators import DATE_MIN
 from medications.models import Medication
 from symptoms.models import Mood, Symptom
 
@@ -55,9 +56,11 @@ def _round(value: float | None) -> float | None:
 
 
 def _medications(patient, window: Window) -> list[dict[str, Any]]:
-    """Medications taken at some point in the window (newest start first, bounded)."""
+    """Medications taken at some point in the window (newest start first, bounded). A start
+    before ``DATE_MIN`` (which the API refuses; the admin or a shell could still write one) is
+    no start to compare around: the days before it are not dates at all."""
     rows = (
-        Medication.objects.filter(patient=patient, start_date__lte=window.end)
+        Medication.objects.filter(patient=patient, start_date__lte=window.end, start_date__gte=DATE_MIN)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=window.start))
         .order_by("-start_date", "-id")
         .values("id", "name", "dosage", "frequency", "start_date", "end_date", "is_active")[:MAX_MEDICATIONS]

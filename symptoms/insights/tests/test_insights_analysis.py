@@ -231,3 +231,16 @@ def test_mood_comparison_needs_enough_days_on_each_side(patient):
 
     assert "mood tends to be lower" not in described["insight"]
     assert not any("mood tends to dip" in r for r in described["recommendations"])
+
+
+def test_a_medication_started_before_the_api_date_range_does_not_break_the_analysis(patient):
+    """The API refuses a start before 1900-01-01, but the admin can write one: the days before
+    year 1 are no dates, so such a medication is left out instead of failing every insight."""
+    MedicationFactory(patient=patient, name="Ancient", start_date=datetime.date(1, 1, 2))
+    MedicationFactory(patient=patient, name="Recent", start_date=_days_ago(patient, 3))
+    SymptomFactory(patient=patient, date=_days_ago(patient, 1))
+
+    facts, described = _analyse(patient, 30)
+
+    assert [med["name"] for med in facts["medications"]] == ["Recent"]
+    assert all(c["medication"] != "Ancient" for c in described["medication_correlations"])
