@@ -19,7 +19,7 @@ from icalendar import Calendar, Event, Timezone
 
 from accounts.models import User
 from medications.models import Medication
-from medications.schedule import Regimen, doses_on_days
+from medications.schedule import Regimen, dose_amount, doses_on_days
 
 PAST_DAYS = 7
 FUTURE_DAYS = 30
@@ -46,8 +46,8 @@ def feed_url(seed: str) -> str:
 def _summary(medication: Medication, quantity, *, show_names: bool) -> str:
     if not show_names:
         return HIDDEN_NAME
-    amount = f"{quantity.normalize():f} × {medication.dose_unit}"  # as the PDF and the refill email write it
-    return f"{medication.name} {medication.dosage} ({amount})"
+    amount = dose_amount(quantity, medication.dose_unit)
+    return f"{medication.name} {medication.dosage}" + (f" ({amount})" if amount else "")
 
 
 def calendar_document(

@@ -50,6 +50,19 @@ _MAX_GAP_MINUTES = 24 * 60
 _MAX_DAYS_WITHOUT_DOSE = 2 * 366
 
 
+def plain_number(value: Decimal | float | int | str) -> str:
+    """A quantity as people write it: 10.000 → "10", 2.500 → "2.5"."""
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def dose_amount(quantity: Decimal | float | int | str, unit: str) -> str | None:
+    """One dose as the PDF, the calendar and the emails write it ("2.5 × tablet"); None for the
+    default single dose (1 × dose), which says nothing the medication's name does not."""
+    if Decimal(str(quantity)) == 1 and unit == "dose":
+        return None
+    return f"{plain_number(quantity)} × {unit}"
+
+
 def parse_hhmm(value: str) -> datetime.time:
     match = HHMM.match(value)
     if not match:

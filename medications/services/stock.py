@@ -25,7 +25,7 @@ from accounts.readcache import data_changed
 from core.mail import send_claimed_email
 from medications.events import send_on_commit, stock_low
 from medications.models import Frequency, Medication, Reminder
-from medications.schedule import Regimen, doses
+from medications.schedule import Regimen, doses, plain_number
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def stock_check(*, medication_id: int, now: datetime.datetime | None = None) -> 
         "patient_name": patient.first_name or patient.username,
         "medication_name": medication.name,
         "dosage": medication.dosage,
-        "stock": _number(medication.stock_quantity),
+        "stock": plain_number(medication.stock_quantity),
         "unit": medication.dose_unit,
         "days": days,
         "runs_out_on": runs_out_on.isoformat(),
@@ -148,8 +148,3 @@ def stock_check(*, medication_id: int, now: datetime.datetime | None = None) -> 
             refill_notified_at=None
         ),
     )
-
-
-def _number(value: Decimal) -> str:
-    """10.000 → "10", 2.500 → "2.5"."""
-    return format(Decimal(value).normalize(), "f")

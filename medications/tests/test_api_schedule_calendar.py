@@ -133,7 +133,7 @@ def test_feed_url_is_stable_until_reissued(patient_client, settings):
 def test_feed_events_times_zone_and_uids(settings):
     patient = PatientFactory(timezone="America/New_York")
     weekly = create(patient, days_of_week=["mon"], name="Weekly & Co", dose_quantity=2.5, dose_unit="tablet")
-    create(patient, frequency=Frequency.TWICE_DAILY, name="Twice")
+    create(patient, frequency=Frequency.TWICE_DAILY)
     create(patient, frequency=Frequency.AS_NEEDED, name="Rescue inhaler")
     create(patient, name="Paused", is_active=False)
     client = client_for(patient)
@@ -156,6 +156,10 @@ def test_feed_events_times_zone_and_uids(settings):
     weekly_events = [e for e in events if str(e["SUMMARY"]).startswith("Weekly")]
     assert len(weekly_events) == mondays
     assert {str(event["SUMMARY"]) for event in weekly_events} == {"Weekly & Co 2.5 mg (2.5 × tablet)"}
+    # The default single dose adds nothing to the name (as in the PDF): no "(1 × dose)".
+    assert {str(e["SUMMARY"]) for e in events if str(e["SUMMARY"]).startswith("Methotrexate")} == {
+        "Methotrexate 2.5 mg"
+    }
     assert all(event.decoded("DTSTART").astimezone(NY).weekday() == 0 for event in weekly_events)
     uids = [str(event["UID"]) for event in events]
     assert len(set(uids)) == len(uids)

@@ -5,10 +5,11 @@ before anything is drawn. Plain strings throughout: fpdf2 reads no markup, so us
 from __future__ import annotations
 
 import datetime
-import decimal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from medications.schedule import dose_amount, plain_number
 
 DISCLAIMER = (
     "This report summarises information you recorded in MediTrack. It is not a diagnosis and not "
@@ -95,11 +96,6 @@ def _percent(value: float | None) -> str:
 WEEKDAYS = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
 
 
-def _number(value: Any) -> str:
-    """1, 0.5, 2.25 (a Decimal without trailing zeros)."""
-    return format(decimal.Decimal(str(value)).normalize(), "f")
-
-
 def _day_rule(m: dict[str, Any]) -> str | None:
     if m.get("days_of_week"):
         return "on " + ", ".join(WEEKDAYS.get(day, day) for day in m["days_of_week"])
@@ -113,12 +109,10 @@ def _day_rule(m: dict[str, Any]) -> str | None:
 def _dose_rule(m: dict[str, Any]) -> str | None:
     unit = m.get("dose_unit") or "dose"
     if m.get("taper"):
-        steps = "; ".join(f"{_number(step['dose_quantity'])} from day {step['from_day']}" for step in m["taper"])
+        steps = "; ".join(f"{plain_number(step['dose_quantity'])} from day {step['from_day']}" for step in m["taper"])
         return f"tapering ({unit}): {steps}"
     quantity = m.get("dose_quantity")
-    if quantity is not None and (decimal.Decimal(str(quantity)) != 1 or unit != "dose"):
-        return f"{_number(quantity)} × {unit}"
-    return None
+    return None if quantity is None else dose_amount(quantity, unit)
 
 
 def schedule_text(m: dict[str, Any]) -> str:
@@ -155,7 +149,7 @@ def stock_text(m: dict[str, Any]) -> str:
     """The Stock column: what is left and the day it runs out ("not tracked" without a count)."""
     if m.get("stock_quantity") is None:
         return "not tracked"
-    text = f"{_number(m['stock_quantity'])} × {m.get('dose_unit') or 'dose'} left"
+    text = f"{plain_number(m['stock_quantity'])} × {m.get('dose_unit') or 'dose'} left"
     if m.get("runs_out_on"):
         text += f", runs out {m['runs_out_on'].isoformat()}"
     return text
