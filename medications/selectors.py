@@ -24,9 +24,9 @@ def _rate(taken: int, total: int) -> float | None:
 
 
 def local_window(*, patient: User, days: int) -> tuple[datetime.date, datetime.date, datetime.datetime]:
-    """First and last local date of a ``days``-long window ending today, and its aware start."""
-    end = patient.local_today()
-    start = end - datetime.timedelta(days=days - 1)
+    """First and last local date of a ``days``-long window ending today (``User.local_days``), and
+    its aware start."""
+    start, end = patient.local_days(days)
     return start, end, local_day_start(start, patient.tzinfo)
 
 
