@@ -10,10 +10,12 @@ the server's zone).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
@@ -94,29 +96,117 @@ class LeanReadMixin:
     outputs are identical). Input and the OpenAPI schema still use the declared DRF fields.
     """
 
-    _lean_plan: tuple[tuple[str, str | None], ...]
+    # The docstring above is also the OpenAPI description of every serializer that mixes this in
+    # (drf-spectacular inherits it); the rest is said here.
+    #
+    # The plan (lean_plan) is the one declaration of the shape, read from Meta.fields: a model
+    # field is read as its attribute (a foreign key as its id); a name with a lean_<name> hook is
+    # written by the hook, from what lean_source(instance) returns (the instance unless the
+    # serializer says otherwise); any other name is the attribute of that name, an annotation the
+    # queryset adds (medication_name on doses).
+    #
+    # A whole QuerySet can skip model instances too: with list_serializer_class =
+    # LeanListSerializer in Meta, Serializer(queryset, many=True) reads the columns with
+    # values_list, the hooks' sources of all rows at once (lean_sources), and writes each row
+    # with lean_write: the same plan and the same hooks. That is the long-list fast path (the
+    # symptom list, the dose history); each such serializer has a test that it writes what DRF
+    # writes.
+
+    _lean_plan: tuple[tuple[str, str | None, str | None], ...]
 
     @classmethod
-    def lean_plan(cls) -> tuple[tuple[str, str | None], ...]:
+    def lean_plan(cls) -> tuple[tuple[str, str | None, str | None], ...]:
+        """``(name, attribute, hook)`` per field, in ``Meta.fields`` order; exactly one of
+        attribute and hook is set."""
         plan = cls.__dict__.get("_lean_plan")
         if plan is None:
             model = cls.Meta.model
             entries = []
             for name in cls.Meta.fields:
-                if hasattr(cls, f"lean_{name}"):
-                    entries.append((name, None))
-                else:
-                    entries.append((name, model._meta.get_field(name).attname))
+                # A hook is a serializer's own lean_<name>, never this mixin's machinery.
+                if hasattr(cls, f"lean_{name}") and f"lean_{name}" not in LeanReadMixin.__dict__:
+                    entries.append((name, None, f"lean_{name}"))
+                    continue
+                try:
+                    field = model._meta.get_field(name)
+                except FieldDoesNotExist:
+                    entries.append((name, name, None))  # an annotation
+                    continue
+                if field.many_to_many or field.one_to_many:
+                    raise TypeError(f"{cls.__name__}.{name} is a relation: give it a lean_{name} hook")
+                entries.append((name, field.attname, None))
             plan = tuple(entries)
             cls._lean_plan = plan
         return plan
 
+    @classmethod
+    def lean_columns(cls) -> tuple[str, ...]:
+        """The attributes the plan reads (``values_list`` names), in field order."""
+        return tuple(attribute for _, attribute, _ in cls.lean_plan() if attribute)
+
+    @classmethod
+    def _lean_values_plan(cls) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """The column names and the ``(name, hook)`` pairs of a values read."""
+        cached = cls.__dict__.get("_lean_values")
+        if cached is None:
+            plan = cls.lean_plan()
+            names = tuple(name for name, attribute, _ in plan if attribute)
+            hooks = tuple((name, hook) for name, _, hook in plan if hook)
+            if [name for name, _ in hooks] != [name for name, _, _ in plan[len(names) :]]:
+                raise TypeError(f"{cls.__name__}: a values read needs the hooks' fields after every column")
+            cached = cls._lean_values = (names, hooks)
+        return cached
+
+    def lean_source(self, instance: Any) -> Any:
+        """What the hooks read for ``instance``."""
+        return instance
+
+    def lean_sources(self, rows: list[tuple]) -> list[Any]:
+        """What the hooks read for each row of a values read (its column values, in
+        :meth:`lean_columns` order), all at once. A serializer with hooks defines it to be read
+        through a ``LeanListSerializer``."""
+        raise NotImplementedError(f"{type(self).__name__} has hooks: a values read needs its lean_sources")
+
     def to_representation(self, instance):
+        source = self.lean_source(instance)
         return {
-            name: getattr(instance, attname) if attname else getattr(self, f"lean_{name}")(instance)
-            for name, attname in self.lean_plan()
+            name: getattr(instance, attribute) if attribute else getattr(self, hook)(source)
+            for name, attribute, hook in self.lean_plan()
         }
+
+    def lean_write(self, rows: Iterable[tuple[Sequence[Any], Any]]) -> Iterator[dict[str, Any]]:
+        """Each ``(column values, hooks' source)`` of a values read, written: what
+        :meth:`to_representation` writes for the same row. Column values in :meth:`lean_columns`
+        order."""
+        names, hooks = self._lean_values_plan()
+        bound = [(name, getattr(self, hook)) for name, hook in hooks]
+        for values, source in rows:
+            # values_list of exactly these columns; strict= would cost ~20 % of this loop.
+            row = dict(zip(names, values))  # noqa: B905
+            for name, hook in bound:
+                row[name] = hook(source)
+            yield row
+
+    def lean_rows(self, queryset: QuerySet) -> list[dict[str, Any]]:
+        """Every row of ``queryset`` (its filters and order kept) as plain values: one query for
+        the columns, plus what :meth:`lean_sources` reads; no model instance."""
+        _, hooks = self._lean_values_plan()
+        rows = list(queryset.prefetch_related(None).values_list(*self.lean_columns()))
+        if not rows:
+            return []
+        sources = self.lean_sources(rows) if hooks else [None] * len(rows)
+        return list(self.lean_write(zip(rows, sources, strict=True)))
 
     def drf_representation(self, instance):
         """DRF's own output for ``instance`` (what the lean one must equal)."""
         return super().to_representation(instance)
+
+
+class LeanListSerializer(serializers.ListSerializer):
+    """Many rows of a lean serializer. A QuerySet (a whole list: a page is a list of instances)
+    is read as plain values (:meth:`LeanReadMixin.lean_rows`); anything else row by row."""
+
+    def to_representation(self, data):
+        if isinstance(data, QuerySet):
+            return self.child.lean_rows(data)
+        return super().to_representation(data)

@@ -142,36 +142,6 @@ def local_day_start(day: datetime.date, tz: ZoneInfo) -> datetime.datetime:
     return resolve_local(day, datetime.time.min, tz)
 
 
-REMINDER_ROW_FIELDS = (
-    "id",
-    "medication",
-    "medication_name",
-    "kind",
-    "scheduled_for",
-    "status",
-    "sent_at",
-    "responded_at",
-    "snoozed_until",
-)
-
-
-def reminder_rows(queryset: QuerySet[Reminder]) -> list[dict]:
-    """Dose history in the API's shape as plain values (one query, no model instances); the same
-    JSON as ``ReminderSerializer`` (``medications/tests/test_rows.py``)."""
-    values = queryset.values_list(
-        "id",
-        "medication_id",
-        "medication_name",
-        "kind",
-        "scheduled_for",
-        "status",
-        "sent_at",
-        "responded_at",
-        "snoozed_until",
-    )
-    return [dict(zip(REMINDER_ROW_FIELDS, row, strict=True)) for row in values]
-
-
 def reminder_for_link(reminder_id: int) -> Reminder | None:
     """The dose an emailed link names (with what its page shows), or None when it is gone."""
     return Reminder.objects.select_related("medication", "patient").filter(pk=reminder_id).first()

@@ -331,13 +331,6 @@ class ReminderViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, mixins.ListMod
             return Reminder.objects.none()
         return selectors.reminders_visible(user=self.request.user, patient=subject.subject(self.request))
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        if page is not None:
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        return Response(selectors.reminder_rows(queryset))
-
     def _answer(self, answer: str) -> Response:
         reminder = self.get_object()
         reminder = services.reminder_answer(reminder=reminder, status=answer)

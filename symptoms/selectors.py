@@ -7,6 +7,7 @@ Every aggregation runs in the database; Python only fills the days of a window t
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -201,40 +202,19 @@ def recent_moods(*, patient: User, limit: int = RECENT_MOODS_LIMIT) -> QuerySet[
     return Mood.objects.filter(patient=patient).order_by("-date", "-logged_at", "-id")[:limit]
 
 
-def symptom_rows(queryset: QuerySet[Symptom]) -> list[dict[str, Any]]:
-    """The symptoms of ``queryset`` (its filters and order kept) in the API's shape, read as plain
-    values in two queries: long lists skip building a model instance and a related manager per
-    row. ``SymptomSerializer`` writes the same JSON (``symptoms/tests/test_rows.py``)."""
-    rows = list(
-        queryset.prefetch_related(None).values_list(
-            "id", "patient_id", "name", "severity", "notes", "date", "logged_at"
-        )
+def medication_links(
+    *, fields: Sequence[str], symptom_ids: Iterable[int] | None = None, patient: User | None = None
+) -> QuerySet:
+    """The links of these symptoms (or of all the patient's) as ``(symptom_id, *fields of the
+    medication)`` rows, ordered by symptom, each symptom's in the order of
+    ``symptom.related_medications.all()`` (the Medication model's default). One query."""
+    links = Symptom.related_medications.through.objects
+    links = (
+        links.filter(symptom_id__in=symptom_ids) if symptom_ids is not None else links.filter(symptom__patient=patient)
     )
-    links: dict[int, list[tuple[int, str, str]]] = {}
-    if rows:
-        through = Symptom.related_medications.through.objects.filter(symptom_id__in=[row[0] for row in rows])
-        # The order of ``symptom.related_medications.all()``: the Medication model's default.
-        ordering = [
-            f"{'-' if key.startswith('-') else ''}medication__{key.lstrip('-')}" for key in Medication._meta.ordering
-        ]
-        for symptom_id, medication_id, name, dosage in through.order_by(*ordering).values_list(
-            "symptom_id", "medication_id", "medication__name", "medication__dosage"
-        ):
-            links.setdefault(symptom_id, []).append((medication_id, name, dosage))
-    out = []
-    for pk, patient_id, name, severity, notes, date, logged_at in rows:
-        linked = links.get(pk, ())
-        out.append(
-            {
-                "id": pk,
-                "patient": patient_id,
-                "name": name,
-                "severity": severity,
-                "notes": notes,
-                "date": date,
-                "logged_at": logged_at,
-                "related_medications": [m[0] for m in linked],
-                "related_medications_details": [{"id": m[0], "name": m[1], "dosage": m[2]} for m in linked],
-            }
-        )
-    return out
+    ordering = [
+        f"{'-' if key.startswith('-') else ''}medication__{key.lstrip('-')}" for key in Medication._meta.ordering
+    ]
+    return links.order_by("symptom_id", *ordering).values_list(
+        "symptom_id", *(f"medication__{name}" for name in fields)
+    )

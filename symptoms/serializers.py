@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from rest_framework import serializers
 
 from core.params import MAX_ID, PatientQuerySerializer
-from core.serializers import LeanReadMixin, StrictJSONTypesMixin
+from core.serializers import LeanListSerializer, LeanReadMixin, StrictJSONTypesMixin
 from medications.models import Medication
 from symptoms.models import Mood, Symptom
+from symptoms.selectors import medication_links
 
 
 class MedicationIdsField(serializers.ListField):
@@ -34,7 +38,24 @@ class MedicationBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+BRIEF_FIELDS = MedicationBriefSerializer.Meta.fields
+
+
+def brief(values: Sequence[Any]) -> dict[str, Any]:
+    """A linked medication's object in ``related_medications_details``, from its ``BRIEF_FIELDS``
+    values (a ``medication_links`` row without the symptom id)."""
+    return dict(zip(BRIEF_FIELDS, values, strict=True))
+
+
 class SymptomSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSerializer):
+    # The symptom object, written here for every reader: one instance (a detail, a page, the
+    # doctor's overview), a whole list (SymptomSerializer(queryset, many=True): plain values in two
+    # queries, no model instance: the 1,000-row list of make bench) and the export (lean_write as its
+    # rows stream). The two link fields are written from the linked medications' brief objects
+    # (brief()) in the relation's order (the Medication model's): the prefetched relation for an
+    # instance, one query for a values read. Tested equal to DRF's fields: symptoms/tests/test_rows.py,
+    # core/tests/test_lean_serializers.py. (A docstring here would be the schema's description.)
+
     related_medications = MedicationIdsField(
         required=False, help_text="Ids of your own medications this symptom may relate to."
     )
@@ -50,7 +71,7 @@ class SymptomSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSe
             "notes",
             "date",
             "logged_at",
-            "related_medications",
+            "related_medications",  # the two link fields (hooks) come last: a values read appends them
             "related_medications_details",
         )
         read_only_fields = ("id", "patient", "logged_at")
@@ -58,12 +79,31 @@ class SymptomSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSe
             "date": {"required": False, "help_text": "YYYY-MM-DD, not in the future; default: your local today."},
             "severity": {"min_value": 1, "max_value": 10},
         }
+        list_serializer_class = LeanListSerializer
 
-    def lean_related_medications(self, symptom: Symptom) -> list[int]:
-        return [medication.pk for medication in symptom.related_medications.all()]
+    def lean_source(self, symptom: Symptom) -> list[dict[str, Any]]:
+        return [
+            brief([getattr(medication, name) for name in BRIEF_FIELDS])
+            for medication in symptom.related_medications.all()
+        ]
 
-    def lean_related_medications_details(self, symptom: Symptom) -> list[dict]:
-        return [{"id": m.pk, "name": m.name, "dosage": m.dosage} for m in symptom.related_medications.all()]
+    def lean_sources(self, rows: list[tuple]) -> list[list[dict[str, Any]]]:
+        at = self.lean_columns().index("id")
+        briefs: dict[tuple, dict[str, Any]] = {}  # one object per medication, shared by its symptoms
+        linked: dict[int, list[dict[str, Any]]] = {}
+        for link in medication_links(symptom_ids=[row[at] for row in rows], fields=BRIEF_FIELDS):
+            values = link[1:]
+            medication = briefs.get(values)
+            if medication is None:
+                medication = briefs[values] = brief(values)
+            linked.setdefault(link[0], []).append(medication)
+        return [linked.get(row[at], []) for row in rows]
+
+    def lean_related_medications(self, linked: list[dict[str, Any]]) -> list[int]:
+        return [medication["id"] for medication in linked]
+
+    def lean_related_medications_details(self, linked: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return linked  # each symptom's own list (the objects in it are written, never changed)
 
 
 class MoodSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSerializer):

@@ -48,18 +48,6 @@ _FORBIDDEN = OpenApiResponse(description="Doctors cannot write; unverified docto
 _INVALID_BODY = OpenApiResponse(description="Validation errors.")
 
 
-class _ListResponseMixin:
-    rows_selector = None  # optional: queryset -> the rows in the API's shape, for long lists
-
-    def list_response(self, queryset) -> Response:
-        page = self.paginate_queryset(queryset)
-        if page is not None:
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        if self.rows_selector is not None:
-            return Response(type(self).rows_selector(queryset))
-        return Response(self.get_serializer(queryset, many=True).data)
-
-
 _read_params = [PatientQuerySerializer]
 
 # What Swagger UI's "Try it out" sends by default (validated in core/tests/test_docs.py). No date:
@@ -127,7 +115,7 @@ def _crud_schema(
     )
 )
 @extend_schema(tags=["symptoms"])
-class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMixin, viewsets.ModelViewSet):
+class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, viewsets.ModelViewSet):
     audit_resource = AccessResource.SYMPTOMS
     serializer_class = SymptomSerializer
     permission_classes = [PatientWritesDoctorReads]
@@ -141,13 +129,12 @@ class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMi
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Symptom.objects.none()
-        # related_medications and related_medications_details both read the prefetched relation.
+        # A detail or a page: related_medications and related_medications_details read the
+        # prefetched relation. A whole list is read as values (SymptomSerializer's list path).
         queryset = Symptom.objects.for_user(self.request.user).prefetch_related("related_medications")
         if self.request.method == "GET" and (patient := subject.subject(self.request)) is not None:
             queryset = queryset.filter(patient=patient)
         return queryset
-
-    rows_selector = staticmethod(selectors.symptom_rows)
 
     @cached_patient_read
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
@@ -155,7 +142,14 @@ class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMi
 
     @cached_patient_read
     def list(self, request: Request, *args, **kwargs) -> Response:
-        return self.list_response(self.filter_queryset(self.get_queryset()))
+        return super().list(request, *args, **kwargs)
+
+    def list_response(self, queryset) -> Response:
+        """``queryset`` answered as ``list`` answers: a page, or every row."""
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return Response(self.get_serializer(queryset, many=True).data)
 
     def perform_create(self, serializer: SymptomSerializer) -> None:
         serializer.instance = services.symptom_create(patient=self.request.user, data=serializer.validated_data)
@@ -233,7 +227,7 @@ class SymptomViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMi
     )
 )
 @extend_schema(tags=["moods"])
-class MoodViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, _ListResponseMixin, viewsets.ModelViewSet):
+class MoodViewSet(DoctorReadAuditMixin, FilterListsOnlyMixin, viewsets.ModelViewSet):
     audit_resource = AccessResource.MOODS
     serializer_class = MoodSerializer
     permission_classes = [PatientWritesDoctorReads]

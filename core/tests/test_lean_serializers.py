@@ -4,16 +4,19 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
 from accounts.models import DataAccessLog
 from accounts.serializers import AccessLogSerializer, ProfileSerializer
 from accounts.tests.factories import DoctorFactory, PatientFactory
 from core.renderers import JSONRenderer
+from core.serializers import LeanReadMixin
 from medications.models import Frequency
 from medications.selectors import reminders_visible
 from medications.serializers import MedicationSerializer, ReminderSerializer
 from medications.tests.factories import MedicationFactory, ReminderFactory
+from symptoms.models import Mood, Symptom
 from symptoms.serializers import MoodSerializer, SymptomSerializer
 from symptoms.tests.factories import MoodFactory, SymptomFactory
 
@@ -74,3 +77,37 @@ def test_access_log():
         DataAccessLog.objects.create(doctor=None, doctor_name="Gone", patient=patient, resource="symptoms"),
     ]
     assert_same(AccessLogSerializer, rows)
+
+
+def test_the_plan_reads_annotations_and_refuses_a_relation_without_a_hook():
+    class Annotated(LeanReadMixin, serializers.ModelSerializer):
+        class Meta:
+            model = Symptom
+            fields = ("id", "patient", "medication_count")
+
+    assert Annotated.lean_plan() == (
+        ("id", "id", None),
+        ("patient", "patient_id", None),
+        ("medication_count", "medication_count", None),
+    )
+
+    class Related(LeanReadMixin, serializers.ModelSerializer):
+        class Meta:
+            model = Symptom
+            fields = ("id", "related_medications")
+
+    with pytest.raises(TypeError, match="lean_related_medications"):
+        Related.lean_plan()
+
+
+def test_a_values_read_needs_the_hooks_fields_last():
+    class HookFirst(LeanReadMixin, serializers.ModelSerializer):
+        class Meta:
+            model = Mood
+            fields = ("id", "mood_display", "mood")
+
+        def lean_mood_display(self, mood):
+            return mood.get_mood_display()
+
+    with pytest.raises(TypeError, match="after every column"):
+        HookFirst().lean_rows(Mood.objects.all())

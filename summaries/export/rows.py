@@ -1,6 +1,6 @@
 """What an export contains, read in a fixed number of queries and yielded row by row.
 
-Each kind is an iterator of plain dicts in the API's own shape (the lean serializers write
+Each kind is an iterator of plain dicts in the API's own shape (the API's serializers write
 them), ordered oldest first. Whatever the number of rows, an export costs the same queries: one
 per kind (iterators fetch in chunks from one cursor), plus the symptom-medication links, read in
 the same order as the symptoms and merged with them.
@@ -19,13 +19,10 @@ from medications.models import Medication, Reminder
 from medications.serializers import MedicationSerializer, ReminderSerializer
 from symptoms.insights.services import latest_insight
 from symptoms.models import Mood, Symptom
-from symptoms.serializers import MoodSerializer
+from symptoms.selectors import medication_links
+from symptoms.serializers import BRIEF_FIELDS, MoodSerializer, SymptomSerializer, brief
 
 CHUNK = 2000
-
-# The export's symptom: the API's symptom object with the linked medication ids (the medications
-# themselves are in the same export).
-SYMPTOM_FIELDS = ("id", "patient", "name", "severity", "notes", "date", "logged_at", "related_medications")
 
 
 def profile(patient: User) -> dict[str, Any]:
@@ -60,26 +57,31 @@ def reminder_rows(patient: User) -> Iterator[dict[str, Any]]:
 
 
 def symptom_rows(patient: User) -> Iterator[dict[str, Any]]:
+    """The API's symptom objects (``SymptomSerializer``'s values read), oldest first: the rows and
+    their medication links stream from two cursors in symptom order and are merged."""
+    writer = SymptomSerializer()
+    at = writer.lean_columns().index("id")
     symptoms = (
         Symptom.objects.filter(patient=patient)
         .order_by("id")
-        .values_list("id", "patient_id", "name", "severity", "notes", "date", "logged_at")
+        .values_list(*writer.lean_columns())
         .iterator(chunk_size=CHUNK)
     )
-    links = (
-        Symptom.related_medications.through.objects.filter(symptom__patient=patient)
-        .order_by("symptom_id", "medication_id")
-        .values_list("symptom_id", "medication_id")
-        .iterator(chunk_size=CHUNK)
-    )
+    links = medication_links(patient=patient, fields=BRIEF_FIELDS).iterator(chunk_size=CHUNK)
+    return writer.lean_write(_merged(symptoms, links, at))
+
+
+def _merged(rows: Iterator[tuple], links: Iterator[tuple], at: int) -> Iterator[tuple[tuple, list[dict[str, Any]]]]:
+    """Each row with its linked medications (both in symptom id order, the id at ``rows``' index
+    ``at``)."""
     link = next(links, None)
-    for row in symptoms:
+    for row in rows:
         linked = []
-        while link is not None and link[0] <= row[0]:
-            if link[0] == row[0]:
-                linked.append(link[1])
+        while link is not None and link[0] <= row[at]:
+            if link[0] == row[at]:
+                linked.append(brief(link[1:]))
             link = next(links, None)
-        yield dict(zip(SYMPTOM_FIELDS, (*row, linked), strict=True))
+        yield row, linked
 
 
 def moods(patient: User) -> Iterator[Mood]:
@@ -117,7 +119,7 @@ def kinds(patient: User) -> list[tuple[str, tuple[str, ...], Iterator[dict[str, 
     return [
         ("medications", MedicationSerializer.Meta.fields, medication_rows(medications(patient))),
         ("reminders", ReminderSerializer.Meta.fields, reminder_rows(patient)),
-        ("symptoms", SYMPTOM_FIELDS, symptom_rows(patient)),
+        ("symptoms", SymptomSerializer.Meta.fields, symptom_rows(patient)),
         ("moods", MoodSerializer.Meta.fields, mood_rows(patient)),
         ("caregivers", CaregiverSerializer.Meta.fields, caregiver_rows(patient)),
         ("access_log", AccessLogSerializer.Meta.fields, access_log_rows(patient)),

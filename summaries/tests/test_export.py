@@ -181,6 +181,9 @@ def test_json_has_every_row_and_nothing_of_anyone_else(world):
     linked = [row for row in doc["symptoms"] if row["related_medications"]]
     assert linked
     assert all(len(row["related_medications"]) == 2 for row in linked)
+    # Each symptom is the API's symptom object, the same bytes (SymptomSerializer writes both).
+    api = sorted(client_for(patient).get("/api/symptoms/").json(), key=lambda row: row["id"])
+    assert doc["symptoms"] == api
     assert [row["doctor_name"] for row in doc["access_log"]] == [f"{MINE} Dr"]
     assert [row["name"] for row in doc["caregivers"]] == [
         f"{MINE} carer",
