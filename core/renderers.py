@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from drf_orjson_renderer.renderers import ORJSONRenderer
 
 
@@ -23,3 +24,9 @@ class JSONRenderer(ORJSONRenderer):
         if value is None:
             raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
         return value
+
+
+def dumps(data: Any) -> bytes:
+    """The bytes ``JSONRenderer`` writes for ``data``, for JSON written outside a response (the
+    export's streamed document, live events)."""
+    return orjson.dumps(data, default=JSONRenderer.default, option=JSONRenderer.options)

@@ -1,22 +1,25 @@
-"""The data of each live event: ids and the display fields the API already shows the receiver."""
+"""The data of each live event: ids and the display fields the API already shows the receiver,
+written by the API's own serializers and as its renderer writes them (plain JSON values, for the
+channel layer and the ``LiveEvent`` row)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from rest_framework.fields import DateTimeField
+import orjson
+from django.db.models import F
 
 from accounts.models import Role
+from core.renderers import dumps
 from medications.models import Medication, Reminder
+from medications.serializers import MedicationSerializer, ReminderSerializer
 from symptoms.insights import cache as insight_cache
 
-_datetime = DateTimeField()  # the API's own datetime format
 
-
-def _iso(value) -> str | None:
-    return None if value is None else _datetime.to_representation(value)
+def _json(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as the API's JSON has it: datetimes as its strings, decimals as numbers."""
+    return orjson.loads(dumps(data))
 
 
 @dataclass
@@ -29,9 +32,10 @@ class DoseEvent:
 
 
 def dose_event(reminder_id: int) -> DoseEvent | None:
-    """A reminder as the dose history shows it (``ReminderSerializer``'s fields) plus its owner."""
+    """A reminder as the dose history shows it (``ReminderSerializer``) plus its owner."""
     reminder = (
         Reminder.objects.select_related("medication", "patient", "patient__assigned_doctor")
+        .annotate(medication_name=F("medication__name"))
         .filter(pk=reminder_id)
         .first()
     )
@@ -39,18 +43,6 @@ def dose_event(reminder_id: int) -> DoseEvent | None:
         return None
     patient = reminder.patient
     doctor = patient.assigned_doctor
-    data = {
-        "id": reminder.pk,
-        "patient": patient.pk,
-        "medication": reminder.medication_id,
-        "medication_name": reminder.medication.name,
-        "kind": reminder.kind,
-        "scheduled_for": _iso(reminder.scheduled_for),
-        "status": reminder.status,
-        "sent_at": _iso(reminder.sent_at),
-        "responded_at": _iso(reminder.responded_at),
-        "snoozed_until": _iso(reminder.snoozed_until),
-    }
     local = reminder.scheduled_for.astimezone(patient.tzinfo)
     visible_doctor = (
         doctor is not None
@@ -60,7 +52,7 @@ def dose_event(reminder_id: int) -> DoseEvent | None:
         and patient.role == Role.PATIENT
     )
     return DoseEvent(
-        data=data,
+        data=_json({**ReminderSerializer().to_representation(reminder), "patient": patient.pk}),
         patient_id=patient.pk,
         doctor_id=doctor.pk if visible_doctor else None,
         push=patient.push_reminders_enabled,
@@ -71,22 +63,20 @@ def dose_event(reminder_id: int) -> DoseEvent | None:
 STOCK_FIELDS = ("stock_quantity", "days_of_supply", "runs_out_on")
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 def stock_event_data(medication_id: int) -> tuple[int, dict[str, Any]] | None:
-    medication = Medication.objects.filter(pk=medication_id).first()
+    """The medication's id, name and dosage, and its stock fields as the medication object shows
+    them (``MedicationSerializer``)."""
+    medication = Medication.objects.select_related("patient").filter(pk=medication_id).first()
     if medication is None:
         return None
-    data = {"medication": medication.pk, "medication_name": medication.name, "dosage": medication.dosage}
-    # The stock fields of the adherence-loop work, as the medication object shows them.
-    data.update({name: _plain(getattr(medication, name)) for name in STOCK_FIELDS if hasattr(medication, name)})
-    return medication.patient_id, data
+    shown = MedicationSerializer().to_representation(medication)
+    data = {
+        "medication": medication.pk,
+        "medication_name": medication.name,
+        "dosage": medication.dosage,
+        **{name: shown[name] for name in STOCK_FIELDS},
+    }
+    return medication.patient_id, _json(data)
 
 
 def insight_event_data(patient_id: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
 
-from core.renderers import JSONRenderer
+from core.renderers import JSONRenderer, dumps
 
 SAMPLE = {
     "utc": datetime.datetime(2026, 3, 1, 7, 0, 0, 123456, tzinfo=datetime.UTC),
@@ -30,6 +30,10 @@ SAMPLE = {
 
 def test_same_bytes_as_drf():
     assert JSONRenderer().render(SAMPLE) == DRFJSONRenderer().render(SAMPLE)
+
+
+def test_dumps_writes_the_renderers_bytes():
+    assert dumps(SAMPLE) == JSONRenderer().render(SAMPLE)
 
 
 def test_none_is_an_empty_body_as_in_drf():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -95,15 +96,20 @@ def test_logged_dose_sends_dose_updated(published, patient, patient_client, djan
     ]
 
 
-def test_stock_low_hook(published, patient, django_capture_on_commit_callbacks):
-    medication = MedicationFactory(patient=patient, name="Levothyroxine", dosage="50 mcg")
+def test_stock_low_hook(published, patient, patient_client, django_capture_on_commit_callbacks):
+    medication = MedicationFactory(
+        patient=patient, name="Levothyroxine", dosage="50 mcg", stock_quantity=Decimal("2.5"), refill_threshold_days=7
+    )
     stock_low.send(sender=type(medication), medication_id=medication.pk, patient_id=patient.pk)
     users, kind, data = published[0]
     assert (users, kind) == ([patient.pk], "stock.low")
-    assert {key: data[key] for key in ("medication", "medication_name", "dosage")} == {
+    shown = patient_client.get(f"/api/medications/{medication.pk}/").json()
+    assert shown["days_of_supply"] is not None  # the stock fields as the medication object shows them
+    assert data == {
         "medication": medication.pk,
         "medication_name": "Levothyroxine",
         "dosage": "50 mcg",
+        **{key: shown[key] for key in ("stock_quantity", "days_of_supply", "runs_out_on")},
     }
 
 

@@ -11,21 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 from django.utils import timezone
 
 from accounts.models import User
-from core.renderers import JSONRenderer
+from core.renderers import dumps
 from summaries.export import rows
 
 FORMAT = "meditrack-export"
 VERSION = 1
 FLUSH_ROWS = 500  # rows per chunk written to the client
-_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
-
-
-def dumps(value: Any) -> bytes:
-    return orjson.dumps(value, default=JSONRenderer.default, option=_OPTIONS)
 
 
 def json_array(items: Iterator[Any]) -> Iterator[bytes]:
