@@ -267,13 +267,8 @@ class AssignDoctorView(APIView):
         patient = services.patient_assign_doctor(
             patient=request.user, doctor_id=serializer.validated_data["assigned_doctor"]
         )
-        doctor = patient.assigned_doctor
-        return Response(
-            {
-                "assigned_doctor": doctor.pk if doctor else None,
-                "assigned_doctor_name": doctor.display_name if doctor else None,
-            }
-        )
+        shown = ProfileSerializer().to_representation(patient)  # the two fields as the profile writes them
+        return Response({name: shown[name] for name in AssignDoctorResultSerializer().fields})
 
     @extend_schema(
         summary="Choose (or clear) my doctor (same as PUT)",
