@@ -12,6 +12,7 @@ import inspect
 from typing import Any
 
 from drf_spectacular import openapi
+from drf_spectacular.plumbing import get_doc
 from drf_spectacular.utils import OpenApiResponse
 
 from core.validators import DATE_MAX, DATE_MIN
@@ -129,7 +130,8 @@ class AutoSchema(openapi.AutoSchema):
     drf-spectacular falls back on the docstring of any class in the view's ancestry, so a mixin's
     note for developers (the audit mixin's, a library view's) became the public description of
     every operation that inherits it. Here an operation's description is what ``@extend_schema``
-    says, or the docstring of a handler written on the view class itself; nothing inherited.
+    says, or the docstring of a handler written on the view class itself; nothing inherited. The
+    same holds for request and response bodies (a serializer's own docstring only).
     """
 
     def get_description(self) -> str:
@@ -138,6 +140,15 @@ class AutoSchema(openapi.AutoSchema):
         handler = view_class.__dict__.get(name)
         doc = getattr(handler, "__doc__", None) if handler is not None else None
         return inspect.cleandoc(doc) if doc else ""
+
+    def _map_basic_serializer(self, serializer, direction):
+        """A body's description is its serializer's own docstring (or its ``extend_schema_serializer``
+        description), never one inherited from a mixin such as ``LeanReadMixin``."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        own = type(serializer).__dict__.get("__doc__")
+        if schema.get("description") == get_doc(type(serializer)) and not own:
+            del schema["description"]
+        return schema
 
 
 # The order operations appear in within their tag: how a newcomer meets them (the auth flow

@@ -94,6 +94,18 @@ def test_no_operation_is_described_by_a_base_class_or_mixin_docstring(anon):
     assert leaked == []
 
 
+def test_no_body_is_described_by_a_mixin_docstring(anon):
+    from core.serializers import LeanReadMixin
+
+    mixin_doc = inspect.cleandoc(LeanReadMixin.__doc__)
+    leaked = [
+        name
+        for name, component in _schema(anon)["components"]["schemas"].items()
+        if inspect.cleandoc(component.get("description", "")) == mixin_doc
+    ]
+    assert leaked == []
+
+
 def test_every_operation_has_its_own_summary_and_a_description(anon):
     operations = list(_operations(_schema(anon)))
     missing = [(m, p) for p, m, op in operations if not op.get("summary") or not op.get("description")]
