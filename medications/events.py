@@ -2,7 +2,8 @@
 connect to. Each is sent after the change commits (``send_on_commit``); a receiver's failure is
 logged and never undoes or fails the change.
 
-- ``dose_due(sender, reminder_id, patient_id)``: the sweep sends a due dose's reminder.
+- ``dose_due(sender, reminder_ids)``: the sweep sent the reminders of these due doses (one signal
+  per claimed batch, so a receiver reads and publishes a batch at a time).
 - ``dose_updated(sender, reminder_id, patient_id)``: a dose was answered (API, email link) or logged.
 - ``stock_low(sender, medication_id, patient_id)``: a medication's supply fell to its refill threshold.
 """
@@ -21,7 +22,7 @@ dose_updated = Signal()
 stock_low = Signal()
 
 
-def send_on_commit(signal: Signal, sender: type, **kwargs: int) -> None:
+def send_on_commit(signal: Signal, sender: type, **kwargs: object) -> None:
     """Send ``signal`` once the current transaction commits (at once outside a transaction)."""
 
     def send() -> None:

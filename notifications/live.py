@@ -21,6 +21,7 @@ import os
 import threading
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,9 @@ logger = logging.getLogger(__name__)
 
 EVENT_TYPES = ("dose.due", "dose.updated", "insight.ready", "stock.low")
 MESSAGE_TYPE = "live.event"  # the consumer's ``live_event`` handler
-SEND_TIMEOUT_SECONDS = 2.0
+SEND_TIMEOUT_SECONDS = 2.0  # one hand-off to the layer, plus the allowance per message below
+SEND_TIMEOUT_PER_MESSAGE_SECONDS = 0.01
+SEND_CONCURRENCY = 16  # group sends in flight at once (Redis connections of the sender loop)
 RELAY_INTERVAL_SECONDS = 1.0
 RELAY_BATCH = 500
 RELAY_KEEP = datetime.timedelta(minutes=5)  # relayed rows older than this are deleted
@@ -55,22 +58,40 @@ def layer_message(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
 # --- Sending ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Event:
+    user_ids: list[int]
+    event_type: str
+    data: dict[str, Any]
+
+
 def publish(*, user_ids: list[int], event_type: str, data: dict[str, Any]) -> None:
     """Send one event to every connection of these users. Never raises: a live event must not
     fail the answer or the sweep that caused it."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(event_type)
-    user_ids = sorted(set(user_ids))
-    if not user_ids:
+    publish_many([Event(user_ids=user_ids, event_type=event_type, data=data)])
+
+
+def publish_many(events: list[Event]) -> None:
+    """Send each event to every connection of its users, all in one hand-off to the channel
+    layer (one INSERT on the embedded default): the sweep publishes a batch of due doses at a
+    time. Never raises; when the layer fails, the events not yet sent are lost."""
+    for event in events:
+        if event.event_type not in EVENT_TYPES:
+            raise ValueError(event.event_type)
+    sends = [(user_id, event) for event in events for user_id in sorted(set(event.user_ids))]
+    if not sends:
         return
     try:
         if settings.LIVE_EVENTS_THROUGH_DATABASE:
             if listeners_alive():
-                LiveEvent.objects.bulk_create(LiveEvent(user_id=uid, type=event_type, data=data) for uid in user_ids)
+                LiveEvent.objects.bulk_create(
+                    LiveEvent(user_id=user_id, type=event.event_type, data=event.data) for user_id, event in sends
+                )
         else:
-            _send_to_layer(user_ids, layer_message(event_type, data))
-    except Exception:  # Redis or the database is down: the event is lost, the caller carries on
-        logger.warning("live event %s for users %s was not sent", event_type, user_ids, exc_info=True)
+            _send_to_layer([(user_id, layer_message(event.event_type, event.data)) for user_id, event in sends])
+    except Exception:  # Redis or the database is down: the events are lost, the caller carries on
+        types = sorted({event.event_type for _, event in sends})
+        logger.warning("%s live events %s were not sent", len(sends), types, exc_info=True)
 
 
 _loop: asyncio.AbstractEventLoop | None = None
@@ -88,16 +109,28 @@ def _sender_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
-def _send_to_layer(user_ids: list[int], message: dict[str, Any]) -> None:
+def _send_to_layer(messages: list[tuple[int, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
 
+    by_user: dict[int, list[dict[str, Any]]] = {}
+    for user_id, message in messages:
+        by_user.setdefault(user_id, []).append(message)
+
     async def send_all() -> None:
-        for user_id in user_ids:
-            await layer.group_send(group_name(user_id), message)
+        # Each group_send is two Redis round trips: a few users at a time, each user's events
+        # in order.
+        limit = asyncio.Semaphore(SEND_CONCURRENCY)
+
+        async def send(user_id: int, user_messages: list[dict[str, Any]]) -> None:
+            async with limit:
+                for message in user_messages:
+                    await layer.group_send(group_name(user_id), message)
+
+        await asyncio.gather(*(send(user_id, user_messages) for user_id, user_messages in by_user.items()))
 
     future = asyncio.run_coroutine_threadsafe(send_all(), _sender_loop())
     try:
-        future.result(timeout=SEND_TIMEOUT_SECONDS)
+        future.result(timeout=SEND_TIMEOUT_SECONDS + SEND_TIMEOUT_PER_MESSAGE_SECONDS * len(messages))
     except FutureTimeout:
         future.cancel()
         raise

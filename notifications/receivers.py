@@ -11,19 +11,23 @@ from symptoms.insights.events import insight_ready
 
 
 @receiver(dose_due, dispatch_uid="notifications.dose_due")
-def on_dose_due(sender, reminder_id: int, patient_id: int, **kwargs) -> None:
-    # The sweep sends one per due dose: when nobody can be listening and nobody has subscribed
-    # to push, it costs no query at all.
+def on_dose_due(sender, reminder_ids: list[int], **kwargs) -> None:
+    # The sweep sends one per batch of due doses: one query for the batch's events and one
+    # hand-off to the channel layer; when nobody can be listening and nobody has subscribed to
+    # push, no query at all.
     live_wanted, push_wanted = live.may_have_listeners(), services.any_push_subscription()
     if not (live_wanted or push_wanted):
         return
-    event = selectors.dose_event(reminder_id)
-    if event is None:
-        return
+    events = selectors.dose_events(reminder_ids)
     if live_wanted:
-        live.publish(user_ids=[event.patient_id], event_type="dose.due", data={**event.data, **event.extra})
-    if push_wanted and event.push:
-        services.dose_push_enqueue(reminder_id=reminder_id, patient_id=event.patient_id)
+        live.publish_many(
+            [
+                live.Event(user_ids=[event.patient_id], event_type="dose.due", data={**event.data, **event.extra})
+                for event in events
+            ]
+        )
+    if push_wanted:
+        services.doses_push_enqueue(doses=[(event.data["id"], event.patient_id) for event in events if event.push])
 
 
 @receiver(dose_updated, dispatch_uid="notifications.dose_updated")

@@ -33,14 +33,25 @@ class DoseEvent:
 
 def dose_event(reminder_id: int) -> DoseEvent | None:
     """A reminder as the dose history shows it (``ReminderSerializer``) plus its owner."""
-    reminder = (
+    events = dose_events([reminder_id])
+    return events[0] if events else None
+
+
+def dose_events(reminder_ids: list[int]) -> list[DoseEvent]:
+    """``dose_event`` of each of these reminders that still exists, in one query (the sweep's
+    batch of due doses)."""
+    reminders = (
         Reminder.objects.select_related("medication", "patient", "patient__assigned_doctor")
         .annotate(medication_name=F("medication__name"))
-        .filter(pk=reminder_id)
-        .first()
+        .filter(pk__in=reminder_ids)
+        .order_by()
     )
-    if reminder is None:
-        return None
+    by_id = {reminder.pk: reminder for reminder in reminders}
+    serializer = ReminderSerializer()
+    return [_dose_event(by_id[pk], serializer) for pk in dict.fromkeys(reminder_ids) if pk in by_id]
+
+
+def _dose_event(reminder: Reminder, serializer: ReminderSerializer) -> DoseEvent:
     patient = reminder.patient
     doctor = patient.assigned_doctor
     local = reminder.scheduled_for.astimezone(patient.tzinfo)
@@ -52,7 +63,7 @@ def dose_event(reminder_id: int) -> DoseEvent | None:
         and patient.role == Role.PATIENT
     )
     return DoseEvent(
-        data=_json({**ReminderSerializer().to_representation(reminder), "patient": patient.pk}),
+        data=_json({**serializer.to_representation(reminder), "patient": patient.pk}),
         patient_id=patient.pk,
         doctor_id=doctor.pk if visible_doctor else None,
         push=patient.push_reminders_enabled,

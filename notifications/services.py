@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -65,27 +66,39 @@ def subscription_delete(*, subscription: PushSubscription) -> None:
 
 
 def dose_push_enqueue(*, reminder_id: int, patient_id: int) -> int:
-    """One delivery per subscription of the patient, each handed to the delivery task once (the
-    unique (subscription, reminder) row: a second due signal for the dose adds nothing)."""
+    """One delivery per subscription of the patient (see ``doses_push_enqueue``)."""
+    return doses_push_enqueue(doses=[(reminder_id, patient_id)])
+
+
+def doses_push_enqueue(*, doses: list[tuple[int, int]]) -> int:
+    """For each ``(reminder_id, patient_id)``: one delivery per subscription of the patient, each
+    handed to the delivery task once (the unique (subscription, reminder) row: a second due
+    signal for a dose adds nothing). Four queries for the whole list."""
     from notifications.tasks import send_push  # tasks call services, not the reverse, at import
 
-    subscription_ids = list(PushSubscription.objects.filter(user_id=patient_id).values_list("id", flat=True))
-    if not subscription_ids:
+    if not doses:
         return 0
-    existing = set(
-        PushDelivery.objects.filter(reminder_id=reminder_id, subscription_id__in=subscription_ids).values_list(
-            "subscription_id", flat=True
-        )
-    )
-    new = [sid for sid in subscription_ids if sid not in existing]
+    subscriptions: dict[int, list[int]] = defaultdict(list)
+    for subscription_id, user_id in PushSubscription.objects.filter(
+        user_id__in={patient_id for _, patient_id in doses}
+    ).values_list("id", "user_id"):
+        subscriptions[user_id].append(subscription_id)
+    wanted = {(sid, reminder_id) for reminder_id, patient_id in doses for sid in subscriptions[patient_id]}
+    if not wanted:
+        return 0
+    reminder_ids = {reminder_id for _, reminder_id in wanted}
+    subscription_ids = {sid for sid, _ in wanted}
+    mine = PushDelivery.objects.filter(reminder_id__in=reminder_ids, subscription_id__in=subscription_ids)
+    new = wanted - set(mine.values_list("subscription_id", "reminder_id"))
     PushDelivery.objects.bulk_create(
-        [PushDelivery(subscription_id=sid, reminder_id=reminder_id) for sid in new], ignore_conflicts=True
+        [PushDelivery(subscription_id=sid, reminder_id=reminder_id) for sid, reminder_id in sorted(new)],
+        ignore_conflicts=True,
     )
-    ids = list(
-        PushDelivery.objects.filter(reminder_id=reminder_id, subscription_id__in=new, attempts=0).values_list(
-            "id", flat=True
-        )
-    )
+    ids = [
+        delivery_id
+        for delivery_id, sid, reminder_id in mine.filter(attempts=0).values_list("id", "subscription_id", "reminder_id")
+        if (sid, reminder_id) in new
+    ]
     for delivery_id in ids:
         transaction.on_commit(lambda delivery_id=delivery_id: _enqueue(send_push, delivery_id))
     return len(ids)

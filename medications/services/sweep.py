@@ -217,8 +217,8 @@ def _send_claimed(*, token: uuid.UUID, now: datetime.datetime, result: SweepResu
         data_changed(*patient_ids)  # bulk: no signals
     for reminder_id in outcome.transient:
         on_transient(reminder_id, token)
-    for reminder in batch:  # once per claimed dose, whatever its email did
-        send_on_commit(dose_due, sender=Reminder, reminder_id=reminder.pk, patient_id=reminder.patient_id)
+    # Once per claimed dose, whatever its email did: one signal for the batch.
+    send_on_commit(dose_due, sender=Reminder, reminder_ids=[reminder.pk for reminder in batch])
     result.sent += len(sent)
     result.failed += len(outcome.failed)
     result.retrying += len(outcome.transient)

@@ -260,3 +260,29 @@ def test_embedded_default_writes_nothing_without_a_listener(settings, tmp_path):
 def test_publish_rejects_unknown_event_types():
     with pytest.raises(ValueError):
         live.publish(user_ids=[1], event_type="dose.eaten", data={})
+
+
+def test_publish_many_sends_every_event_in_one_hand_off_in_order_per_user(monkeypatch):
+    """The sweep's batch: every event reaches its user's group, each user's in order, with a
+    bounded number of group sends in flight."""
+    sent: list[tuple[str, dict]] = []
+    in_flight = {"now": 0, "most": 0}
+
+    class Layer:
+        async def group_send(self, group, message):
+            in_flight["now"] += 1
+            in_flight["most"] = max(in_flight["most"], in_flight["now"])
+            await asyncio.sleep(0.001)
+            sent.append((group, message["event"]))
+            in_flight["now"] -= 1
+
+    monkeypatch.setattr(live, "get_channel_layer", Layer)
+    events = [
+        live.Event(user_ids=[user_id], event_type="dose.due", data={"n": n}) for n in range(3) for user_id in range(40)
+    ]
+    live.publish_many(events)
+    assert len(sent) == 120
+    for user_id in range(40):
+        mine = [event["data"]["n"] for group, event in sent if group == live.group_name(user_id)]
+        assert mine == [0, 1, 2]
+    assert 1 < in_flight["most"] <= live.SEND_CONCURRENCY

@@ -17,6 +17,7 @@ from medications.models import Reminder, ReminderStatus
 from medications.serializers import ReminderSerializer
 from medications.tests.factories import MedicationFactory, ReminderFactory
 from notifications import live
+from notifications import services as notification_services
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def published(monkeypatch, settings):
     settings.LIVE_EVENTS_THROUGH_DATABASE = False  # as with Redis: someone may be listening
     sent: list[tuple[list[int], str, dict]] = []
     monkeypatch.setattr(
-        live, "publish", lambda *, user_ids, event_type, data: sent.append((sorted(user_ids), event_type, data))
+        live, "publish_many", lambda events: sent.extend((sorted(e.user_ids), e.event_type, e.data) for e in events)
     )
     return sent
 
@@ -141,8 +142,9 @@ def test_a_failing_receiver_never_fails_the_answer(monkeypatch, patient, django_
 
 
 def test_due_doses_cost_no_query_when_nobody_listens_or_subscribed(settings, tmp_path, django_assert_num_queries):
-    """The sweep sends one dose_due per due dose: with no ws connection (embedded default) and no
-    push subscription anywhere, the receiver asks the database once, then not at all."""
+    """The sweep sends one dose_due per batch of due doses: with no ws connection (embedded
+    default) and no push subscription anywhere, the receiver asks the database once, then not at
+    all."""
     from notifications.receivers import on_dose_due
 
     settings.LIVE_EVENTS_THROUGH_DATABASE = True
@@ -150,7 +152,7 @@ def test_due_doses_cost_no_query_when_nobody_listens_or_subscribed(settings, tmp
     reminders = [ReminderFactory() for _ in range(3)]
     with django_assert_num_queries(1):  # "is there any push subscription?"
         for reminder in reminders:
-            on_dose_due(sender=Reminder, reminder_id=reminder.pk, patient_id=reminder.patient_id)
+            on_dose_due(sender=Reminder, reminder_ids=[reminder.pk])
 
 
 def test_stock_and_insight_events_cost_nothing_when_nobody_listens(
@@ -171,3 +173,35 @@ def test_stock_and_insight_events_cost_nothing_when_nobody_listens(
         on_stock_low(sender=type(medication), medication_id=medication.pk, patient_id=medication.patient_id)
         on_insight_ready(sender=None, patient_id=medication.patient_id)
     assert reads == []
+
+
+@pytest.mark.parametrize("doses", [1, 6])
+def test_a_batch_of_due_doses_costs_one_query_whatever_its_size(published, doses, django_assert_num_queries):
+    """With someone possibly listening (Redis), a batch's events are read in one query and
+    published in one hand-off, one event per dose to its own patient."""
+    from notifications.receivers import on_dose_due
+
+    reminders = [ReminderFactory() for _ in range(doses)]
+    with django_assert_num_queries(2):  # "any push subscription?", the batch's doses with their owners
+        on_dose_due(sender=Reminder, reminder_ids=[reminder.pk for reminder in reminders])
+    assert [(users, kind, data["id"]) for users, kind, data in published] == [
+        ([reminder.patient_id], "dose.due", reminder.pk) for reminder in reminders
+    ]
+
+
+def test_the_sweep_with_listeners_costs_the_same_queries_for_more_doses(published, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_of_a_sweep(doses: int) -> int:
+        Reminder.objects.all().delete()
+        for _ in range(doses):
+            due_now(PatientFactory())
+        notification_services.forget_push_check()  # "nobody subscribed" is remembered a few seconds
+        with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+            result = services.sweep()
+        assert result.sent == doses
+        return len(captured)
+
+    assert queries_of_a_sweep(2) == queries_of_a_sweep(12)
+    assert len(published) == 14

@@ -95,6 +95,29 @@ def test_two_sweeps_and_a_redelivered_task_push_once(
     assert len(push_service.messages()) == 1
 
 
+def test_a_batch_of_doses_is_enqueued_in_a_fixed_number_of_queries(
+    push_service, enqueued, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    from accounts.tests.factories import PatientFactory
+    from medications.tests.factories import MedicationFactory, ReminderFactory
+    from notifications.tests.fakepush import FakeBrowser
+
+    doses = []
+    for index in range(3):
+        patient = PatientFactory(reminder_channels=["push"])
+        for path in ("phone", "laptop"):
+            subscribe(patient, push_service, FakeBrowser(), f"{path}-{index}")
+        medication = MedicationFactory(patient=patient)
+        doses += [(ReminderFactory(medication=medication).pk, patient.pk) for _ in range(2)]
+    # subscriptions, existing deliveries, the insert, the new deliveries' ids
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(4):
+        assert services.doses_push_enqueue(doses=doses) == 12  # 6 doses x 2 subscriptions
+    assert len(enqueued) == 12 and PushDelivery.objects.count() == 12
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.doses_push_enqueue(doses=doses) == 0  # a second due signal adds nothing
+    assert len(enqueued) == 12
+
+
 def test_every_subscription_gets_it_and_email_still_goes(
     patient, push_service, enqueued, django_capture_on_commit_callbacks, mailoutbox
 ):
