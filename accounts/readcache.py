@@ -62,13 +62,16 @@ def bump_versions(patient_ids: Iterable[int]) -> None:
 
 
 def data_changed(*patient_ids: int | None) -> None:
-    """A write to these patients' data: replace their versions now and again after the commit,
-    so a read that ran on the old data while the write was in flight cannot stay cached."""
+    """A write to these patients' data (call it after the write): replace their versions now and,
+    inside a transaction, again after the commit, so a read that ran on the old data while the
+    write was in flight cannot stay cached. Outside a transaction the write has committed
+    already, so once is enough (the sweep's bulk writes call this once per batch)."""
     ids = {pk for pk in patient_ids if pk is not None}
     if not ids:
         return
     bump_versions(ids)
-    transaction.on_commit(lambda: bump_versions(ids))
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: bump_versions(ids))
 
 
 # --- The receivers: every write to a patient's rows -------------------------------------------

@@ -128,3 +128,23 @@ def test_the_sweeps_bulk_changes_show_at_once(patient, patient_client, settings)
     assert Reminder.objects.get(pk=dose.pk).status == ReminderStatus.MISSED
     assert patient_client.get("/api/medications/adherence/?days=7").json()["missed_reminders"] == 1
     assert statuses()[dose.pk] == "missed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_write_replaces_the_version_once_outside_a_transaction_and_again_after_a_commit(patient):
+    from unittest import mock
+
+    from django.db import transaction
+
+    from accounts import readcache
+
+    before = readcache.data_version(patient.pk)
+    with mock.patch.object(readcache, "bump_versions", wraps=readcache.bump_versions) as bumps:
+        readcache.data_changed(patient.pk)  # autocommit: the write has committed already
+        assert bumps.call_count == 1
+        after_autocommit = readcache.data_version(patient.pk)
+        with transaction.atomic():
+            readcache.data_changed(patient.pk)
+            assert bumps.call_count == 2
+        assert bumps.call_count == 3  # once more after the commit
+    assert len({before, after_autocommit, readcache.data_version(patient.pk)}) == 3
