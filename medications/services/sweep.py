@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
@@ -127,7 +127,7 @@ def materialize_due_doses(*, now: datetime.datetime, result: SweepResult) -> Non
             if not medications:
                 return
             rows: list[Reminder] = []
-            moves: dict[datetime.datetime | None, list[int]] = defaultdict(list)
+            moves: list[tuple[int, datetime.datetime | None]] = []
             for medication in medications:
                 due, upcoming = _doses_for(medication, now=now)
                 for instant in due:
@@ -141,15 +141,32 @@ def materialize_due_doses(*, now: datetime.datetime, result: SweepResult) -> Non
                             status=ReminderStatus.MISSED if late else ReminderStatus.PENDING,
                         )
                     )
-                moves[upcoming].append(medication.pk)
+                moves.append((medication.pk, upcoming))
             Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-            for upcoming, ids in moves.items():
-                Medication.objects.filter(pk__in=ids).update(next_dose_at=upcoming)
+            _move_next_doses(moves)
             data_changed(*{medication.patient_id for medication in medications})  # bulk: no signals
         result.medications += len(medications)
         result.created += len(rows)  # attempted; duplicates were ignored by the constraint
         if len(medications) < MEDICATION_BATCH:
             return
+
+
+def _move_next_doses(moves: list[tuple[int, datetime.datetime | None]]) -> None:
+    """Set each medication's ``next_dose_at``: one UPDATE for the batch on PostgreSQL, one per
+    distinct new value elsewhere (SQLite, the tests' default)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE medications_medication AS m SET next_dose_at = v.next_dose_at "
+                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, next_dose_at) WHERE m.id = v.id",
+                [[pk for pk, _ in moves], [upcoming for _, upcoming in moves]],
+            )
+        return
+    by_value: dict[datetime.datetime | None, list[int]] = defaultdict(list)
+    for pk, upcoming in moves:
+        by_value[upcoming].append(pk)
+    for upcoming, ids in by_value.items():
+        Medication.objects.filter(pk__in=ids).update(next_dose_at=upcoming)
 
 
 def _deliverable_q(now: datetime.datetime) -> Q:

@@ -7,12 +7,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from accounts.tests.factories import DoctorFactory, PatientFactory
+from conftest import skip_or_fail
 from core.mail import EmailDeliveryError
 from medications import services
 from medications.models import Frequency, Medication, Reminder, ReminderStatus
-from medications.services.sweep import reminder_retry_delivery, sweep
+from medications.services.sweep import SweepResult, materialize_due_doses, reminder_retry_delivery, sweep
 from medications.tasks import send_due_reminders
 from medications.tests.factories import MedicationFactory
 
@@ -291,6 +293,22 @@ def test_due_sweep_query_count_does_not_grow_with_doses(django_assert_max_num_qu
     with django_assert_max_num_queries(14):
         result = sweep(now=T0, on_transient=no_retry)
     assert result.sent == 20
+
+
+def test_a_batch_of_rows_costs_the_same_statements_whatever_its_next_doses(django_assert_num_queries):
+    """PostgreSQL moves the batch's next doses with one UPDATE (SQLite, the plain run's database:
+    one per distinct new value, which the test above pins for a single value)."""
+    if connection.vendor != "postgresql":
+        skip_or_fail("one UPDATE per batch is the PostgreSQL path (set DATABASE_URL)")
+    for index in range(12):  # 12 patients due at 03:0x UTC, each with its own next dose
+        create(PatientFactory(timezone="UTC"), times=(f"03:{index:02d}", f"{10 + index}:00"))
+    result = SweepResult()
+    # savepoint, the due medications, the rows, the next doses, release
+    with django_assert_num_queries(5):
+        materialize_due_doses(now=T0 + 15 * MINUTE, result=result)
+    assert (result.medications, result.created) == (12, 12)
+    next_doses = set(Medication.objects.values_list("next_dose_at", flat=True))
+    assert next_doses == {datetime.datetime(2026, 6, 1, 10 + index, 0, tzinfo=UTC) for index in range(12)}
 
 
 def test_management_command_replays_are_idempotent(kolkata_patient, capsys):
