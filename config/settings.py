@@ -144,7 +144,7 @@ if REDIS_URL:
     }
 else:
     CACHES["reads"] = {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "core.cache.FileCache",  # Django's file cache, culling once per set_many
         "LOCATION": str(VAR_DIR / "cache" / "reads"),
         "OPTIONS": {"MAX_ENTRIES": 10_000},
     }
