@@ -170,6 +170,15 @@ class User(AbstractUser):
         return self.role == Role.DOCTOR
 
     @property
+    def reading_doctor(self) -> User | None:
+        """The doctor who reads this patient's data (``visible_patients_q`` seen from the patient):
+        the assigned doctor while verified and active; None for anyone else."""
+        doctor = self.assigned_doctor if self.is_patient else None
+        if doctor is None or not (doctor.is_doctor and doctor.is_verified_doctor and doctor.is_active):
+            return None
+        return doctor
+
+    @property
     def tzinfo(self) -> ZoneInfo:
         return ZoneInfo(self.timezone or "UTC")
 

@@ -10,7 +10,6 @@ from typing import Any
 import orjson
 from django.db.models import F
 
-from accounts.models import Role
 from core.renderers import dumps
 from medications.models import Medication, Reminder
 from medications.serializers import MedicationSerializer, ReminderSerializer
@@ -53,19 +52,12 @@ def dose_events(reminder_ids: list[int]) -> list[DoseEvent]:
 
 def _dose_event(reminder: Reminder, serializer: ReminderSerializer) -> DoseEvent:
     patient = reminder.patient
-    doctor = patient.assigned_doctor
+    doctor = patient.reading_doctor
     local = reminder.scheduled_for.astimezone(patient.tzinfo)
-    visible_doctor = (
-        doctor is not None
-        and doctor.role == Role.DOCTOR
-        and doctor.is_verified_doctor
-        and doctor.is_active
-        and patient.role == Role.PATIENT
-    )
     return DoseEvent(
         data=_json({**serializer.to_representation(reminder), "patient": patient.pk}),
         patient_id=patient.pk,
-        doctor_id=doctor.pk if visible_doctor else None,
+        doctor_id=doctor.pk if doctor else None,
         push=patient.push_reminders_enabled,
         extra={"dosage": reminder.medication.dosage, "local_time": local.strftime("%H:%M")},
     )

@@ -76,14 +76,8 @@ def _recipients(patients: dict[int, User]) -> dict[int, list[Recipient]]:
             Recipient(caregiver.email, caregiver.name, caregiver_unsubscribe_url(caregiver.pk))
         )
     for patient in patients.values():
-        doctor = patient.assigned_doctor
-        if (
-            patient.notify_doctor_on_missed
-            and doctor is not None
-            and doctor.is_verified_doctor
-            and doctor.is_active
-            and doctor.email
-        ):
+        doctor = patient.reading_doctor
+        if patient.notify_doctor_on_missed and doctor is not None and doctor.email:
             found[patient.pk].append(
                 Recipient(doctor.email, doctor.display_name, doctor_alerts_unsubscribe_url(patient.pk))
             )
