@@ -15,6 +15,7 @@ from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Window
 from django.db.models.functions import Collate, Lower
 
 from accounts.models import User
+from core.prepared import Aggregation, PreparedQuery
 from medications.models import Medication
 from symptoms.models import Mood, MoodLevel, Symptom
 
@@ -59,15 +60,8 @@ def symptom_last_seven_days(*, queryset: QuerySet[Symptom], patient: User) -> Qu
     return queryset.filter(patient=patient, date__gte=start, date__lte=end)
 
 
-def symptom_summary(
-    *, patient: User, window: tuple[datetime.date, datetime.date] | None = None
-) -> list[dict[str, Any]]:
-    """Per symptom name (case-insensitive): count, average severity, last date; most frequent
-    first. All time when ``window`` (first and last date) is None. One query."""
-    rows = Symptom.objects.filter(patient=patient)
-    if window is not None:
-        rows = rows.filter(date__gte=window[0], date__lte=window[1])
-    grouped = (
+def _by_name(rows: QuerySet[Symptom]) -> QuerySet[Symptom]:
+    return (
         rows.annotate(key=Lower("name"))
         .values("key")
         .annotate(
@@ -78,6 +72,32 @@ def symptom_summary(
         )
         .order_by("-count", "-last_occurrence", "key")
     )
+
+
+# Fixed-shape reads, compiled once per process (core.prepared): the dashboard's, the summary's,
+# the mood trend's.
+_SUMMARY_ALL_TIME = PreparedQuery(
+    lambda patient_id: _by_name(Symptom.objects.filter(patient_id=patient_id)), patient_id=int
+)
+_SUMMARY_WINDOW = PreparedQuery(
+    lambda patient_id, start, end: _by_name(
+        Symptom.objects.filter(patient_id=patient_id, date__gte=start, date__lte=end)
+    ),
+    patient_id=int,
+    start=datetime.date,
+    end=datetime.date,
+)
+
+
+def symptom_summary(
+    *, patient: User, window: tuple[datetime.date, datetime.date] | None = None
+) -> list[dict[str, Any]]:
+    """Per symptom name (case-insensitive): count, average severity, last date; most frequent
+    first. All time when ``window`` (first and last date) is None. One query."""
+    if window is None:
+        grouped = _SUMMARY_ALL_TIME(patient_id=patient.pk)
+    else:
+        grouped = _SUMMARY_WINDOW(patient_id=patient.pk, start=window[0], end=window[1])
     return [
         {
             "symptom_name": row["symptom_name"],
@@ -89,16 +109,23 @@ def symptom_summary(
     ]
 
 
-def symptom_daily_severity(*, patient: User, start: datetime.date, end: datetime.date) -> list[dict[str, Any]]:
-    """Every date from ``start`` to ``end`` with its average severity (None) and count (0). One
-    query."""
-    per_day = {
-        row["date"]: row
-        for row in Symptom.objects.filter(patient=patient, date__gte=start, date__lte=end)
+_DAILY_SEVERITY = PreparedQuery(
+    lambda patient_id, start, end: (
+        Symptom.objects.filter(patient_id=patient_id, date__gte=start, date__lte=end)
         .values("date")
         .annotate(average=Avg("severity"), count=Count("id"))
         .order_by("date")
-    }
+    ),
+    patient_id=int,
+    start=datetime.date,
+    end=datetime.date,
+)
+
+
+def symptom_daily_severity(*, patient: User, start: datetime.date, end: datetime.date) -> list[dict[str, Any]]:
+    """Every date from ``start`` to ``end`` with its average severity (None) and count (0). One
+    query."""
+    per_day = {row["date"]: row for row in _DAILY_SEVERITY(patient_id=patient.pk, start=start, end=end)}
     return [
         {
             "date": day,
@@ -109,24 +136,41 @@ def symptom_daily_severity(*, patient: User, start: datetime.date, end: datetime
     ]
 
 
-def common_symptoms(
-    *, patient: User, start: datetime.date, end: datetime.date, limit: int = COMMON_SYMPTOMS_LIMIT
-) -> list[dict[str, Any]]:
-    """The ``limit`` most frequent symptom names in the window (case-insensitive). One query."""
-    return list(
-        Symptom.objects.filter(patient=patient, date__gte=start, date__lte=end)
+_COMMON_SYMPTOMS = PreparedQuery(
+    lambda patient_id, start, end: (
+        Symptom.objects.filter(patient_id=patient_id, date__gte=start, date__lte=end)
         .annotate(key=Lower("name"))
         .values("key")
         .annotate(name=_display_name(), count=Count("id"))
-        .order_by("-count", "key")[:limit]
-    )
+        .order_by("-count", "key")[:COMMON_SYMPTOMS_LIMIT]
+    ),
+    patient_id=int,
+    start=datetime.date,
+    end=datetime.date,
+)
+
+
+def common_symptoms(*, patient: User, start: datetime.date, end: datetime.date) -> list[dict[str, Any]]:
+    """The ``COMMON_SYMPTOMS_LIMIT`` most frequent symptom names in the window (case-insensitive).
+    One query."""
+    return _COMMON_SYMPTOMS(patient_id=patient.pk, start=start, end=end)
+
+
+_SYMPTOM_COUNTS = PreparedQuery(
+    lambda patient_id, since, end: Aggregation(
+        Symptom.objects.filter(patient_id=patient_id),
+        total=Count("id"),
+        in_window=Count("id", filter=Q(date__gte=since, date__lte=end)),
+    ),
+    patient_id=int,
+    since=datetime.date,
+    end=datetime.date,
+)
 
 
 def symptom_counts(*, patient: User, since: datetime.date, end: datetime.date) -> dict[str, int]:
     """All symptoms ever logged, and those from ``since`` to ``end``. One query."""
-    return Symptom.objects.filter(patient=patient).aggregate(
-        total=Count("id"), in_window=Count("id", filter=Q(date__gte=since, date__lte=end))
-    )
+    return _SYMPTOM_COUNTS(patient_id=patient.pk, since=since, end=end)
 
 
 def symptom_log(*, patient: User, start: datetime.date, end: datetime.date, limit: int) -> list[dict[str, Any]]:
@@ -157,18 +201,26 @@ def mood_stats(*, patient: User, start: datetime.date, end: datetime.date) -> di
     }
 
 
+_MOOD_SERIES = PreparedQuery(
+    lambda patient_id, start, end: (
+        Mood.objects.filter(patient_id=patient_id, date__gte=start, date__lte=end)
+        .annotate(window_average=Window(Avg("mood")))
+        .values_list("date", "mood", "window_average")
+        .order_by()
+    ),
+    patient_id=int,
+    start=datetime.date,
+    end=datetime.date,
+)
+
+
 def mood_trends(*, patient: User, days: int) -> dict[str, Any]:
     """Chart.js mood line: every date of the window, null where nothing was logged, and the
     window's average (a window function over the same rows). One query."""
     start, end = patient.local_days(days)
-    rows = (
-        Mood.objects.filter(patient=patient, date__gte=start, date__lte=end)
-        .annotate(window_average=Window(Avg("mood")))
-        .values_list("date", "mood", "window_average")
-        .order_by()
-    )
+    rows = _MOOD_SERIES(patient_id=patient.pk, start=start, end=end)
     by_day = {day: mood for day, mood, _average in rows}
-    average = next((row[2] for row in rows), None)  # the same in every row (the result is cached)
+    average = rows[0][2] if rows else None  # the same in every row
     days_of_window = _each_day(start, end)
     return {
         "labels": [day.isoformat() for day in days_of_window],
