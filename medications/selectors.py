@@ -11,6 +11,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from core.prepared import PreparedQuery
 from medications import ics
 from medications.models import CalendarFeed, Medication, Reminder, ReminderKind, ReminderStatus
 from medications.schedule import REGIMEN_COLUMNS, Regimen, doses_on_days, resolve_local
@@ -30,31 +31,58 @@ def local_window(*, patient: User, days: int) -> tuple[datetime.date, datetime.d
     return start, end, local_day_start(start, patient.tzinfo)
 
 
+_COUNTS = {
+    "taken": Count("id", filter=Q(status=ReminderStatus.TAKEN)),
+    "missed": Count("id", filter=Q(status=ReminderStatus.MISSED)),
+    "skipped": Count("id", filter=Q(status=ReminderStatus.SKIPPED)),
+}
+
+
+def _doses_in_window(patient_id: int, start_at: datetime.datetime, now: datetime.datetime) -> QuerySet[Reminder]:
+    return Reminder.objects.filter(patient_id=patient_id, scheduled_for__gte=start_at, scheduled_for__lte=now)
+
+
+# Compiled once per process (core.prepared). The medication's own patient is named too, so the
+# database joins the patient's few medications, not every medication (a dose's patient is its
+# medication's).
+_ADHERENCE_PER_MEDICATION = PreparedQuery(
+    lambda patient_id, start_at, now: (
+        _doses_in_window(patient_id, start_at, now)
+        .filter(kind=ReminderKind.SCHEDULED, status__in=COUNTED_STATUSES, medication__patient_id=patient_id)
+        .values("medication_id", name=F("medication__name"))
+        .annotate(**_COUNTS)
+        .order_by("name", "medication_id")
+    ),
+    patient_id=int,
+    start_at=datetime.datetime,
+    now=datetime.datetime,
+)
+_ADHERENCE_HISTORY = PreparedQuery(
+    lambda patient_id, start_at, now: (
+        _doses_in_window(patient_id, start_at, now)
+        .annotate(medication_name=F("medication__name"))
+        .order_by("-scheduled_for", "-id")
+        .values(*HISTORY_FIELDS)[:50]
+    ),
+    patient_id=int,
+    start_at=datetime.datetime,
+    now=datetime.datetime,
+)
+
+
 def adherence_summary(*, patient: User, days: int) -> dict[str, Any]:
     """Adherence over the last ``days`` local days (today included).
 
     Only past scheduled doses that were answered or missed count (pending, sent-and-unanswered
-    and failed ones do not; logged as-needed doses are history, not adherence). Three queries.
+    and failed ones do not; logged as-needed doses are history, not adherence). Two queries: the
+    counts per medication (the totals are their sums: every dose has one medication) and the
+    history.
     """
     start, end, start_at = local_window(patient=patient, days=days)
-    now = timezone.now()
-    window = Reminder.objects.filter(patient=patient, scheduled_for__gte=start_at, scheduled_for__lte=now)
-    counted = window.filter(kind=ReminderKind.SCHEDULED, status__in=COUNTED_STATUSES)
-    counts = {
-        "taken": Count("id", filter=Q(status=ReminderStatus.TAKEN)),
-        "missed": Count("id", filter=Q(status=ReminderStatus.MISSED)),
-        "skipped": Count("id", filter=Q(status=ReminderStatus.SKIPPED)),
-    }
-    totals = counted.aggregate(**counts)
+    window = {"patient_id": patient.pk, "start_at": start_at, "now": timezone.now()}
+    per_medication = _ADHERENCE_PER_MEDICATION(**window)
+    totals = {status: sum(row[status] for row in per_medication) for status in _COUNTS}
     total = totals["taken"] + totals["missed"] + totals["skipped"]
-    per_medication = (
-        counted.values("medication_id", name=F("medication__name")).annotate(**counts).order_by("name", "medication_id")
-    )
-    history = (
-        window.annotate(medication_name=F("medication__name"))
-        .order_by("-scheduled_for", "-id")
-        .values(*HISTORY_FIELDS)[:50]
-    )
     return {
         "adherence_rate": _rate(totals["taken"], total),
         "total_reminders": total,
@@ -73,7 +101,7 @@ def adherence_summary(*, patient: User, days: int) -> dict[str, Any]:
             }
             for row in per_medication
         ],
-        "history": list(history),
+        "history": _ADHERENCE_HISTORY(**window),
     }
 
 
