@@ -11,7 +11,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from core.prepared import PreparedQuery
+from core.prepared import Aggregation, PreparedQuery
 from medications import ics
 from medications.models import CalendarFeed, Medication, Reminder, ReminderKind, ReminderStatus
 from medications.schedule import REGIMEN_COLUMNS, Regimen, doses_on_days, resolve_local
@@ -137,17 +137,30 @@ def _by_local_today(*, user: User, patient: User | None, condition) -> Q:
     return query
 
 
+def _current_on(today: datetime.date) -> Q:
+    """Current on ``today``: active, started, not ended."""
+    return Q(is_active=True, start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+
+
 def medications_current(*, user: User, patient: User | None = None) -> QuerySet[Medication]:
     """Active, started, not ended (in the owner's local today)."""
     return medications_visible(user=user, patient=patient).filter(
-        _by_local_today(
-            user=user,
-            patient=patient,
-            condition=lambda today: (
-                Q(is_active=True, start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
-            ),
-        )
+        _by_local_today(user=user, patient=patient, condition=_current_on)
     )
+
+
+_CURRENT_COUNT = PreparedQuery(
+    lambda patient_id, today: Aggregation(
+        Medication.objects.filter(_current_on(today), patient_id=patient_id), count=Count("id")
+    ),
+    patient_id=int,
+    today=datetime.date,
+)
+
+
+def current_medication_count(*, patient: User) -> int:
+    """How many of ``patient``'s medications are current in their local today. One query."""
+    return _CURRENT_COUNT(patient_id=patient.pk, today=patient.local_today())["count"]
 
 
 def medications_upcoming(*, user: User, patient: User | None = None) -> QuerySet[Medication]:

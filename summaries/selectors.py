@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from medications.models import Frequency, Medication
-from medications.selectors import adherence_summary, medications_current
+from medications.selectors import adherence_summary, current_medication_count, medications_current
 from medications.services.stock import supply
 from symptoms import selectors as symptoms
 from symptoms.insights import analysis
@@ -74,7 +74,7 @@ def dashboard(*, patient: User, days: int) -> dict[str, Any]:
             ],
         },
         "stats": {
-            "active_medications": current_medications(patient=patient).count(),
+            "active_medications": current_medication_count(patient=patient),
             "total_symptoms_logged": totals["total"],
             "symptoms_last_7_days": totals["in_window"],
         },
