@@ -117,6 +117,24 @@ def medications_visible(*, user: User, patient: User | None = None) -> QuerySet[
     return queryset
 
 
+_MEDICATION = PreparedQuery(
+    lambda patient_id, medication_id: Medication.objects.filter(pk=medication_id, patient_id=patient_id),
+    patient_id=int,
+    medication_id=int,
+)
+
+
+def medication_of(*, patient: User, medication_id: int) -> Medication | None:
+    """``patient``'s medication ``medication_id`` (with ``patient_timezone``, as
+    ``medications_visible`` annotates it), or None. One prepared query: a detail read's."""
+    found = _MEDICATION(patient_id=patient.pk, medication_id=medication_id)
+    if not found:
+        return None
+    medication = found[0]
+    medication.patient_timezone = patient.timezone  # the owner is the patient named
+    return medication
+
+
 def _zones(*, user: User, patient: User | None) -> list[str]:
     """The time zones of the patients whose rows ``user`` reads (one query for a doctor)."""
     if patient is not None:

@@ -139,6 +139,20 @@ class MedicationViewSet(
             return Medication.objects.none()
         return selectors.medications_visible(user=self.request.user, patient=subject.subject(self.request))
 
+    def get_object(self) -> Medication:
+        # A read of one medication of the subject patient (the caller, or a doctor's assigned
+        # ?patient=): their row, by one prepared query, instead of building and compiling the
+        # scoped queryset on every read (docs/performance.md). Writes, and a doctor naming no
+        # patient, take DRF's way through get_queryset.
+        patient = subject.subject(self.request) if self.request.method == "GET" else None
+        if patient is None:
+            return super().get_object()
+        medication = selectors.medication_of(patient=patient, medication_id=int(self.kwargs[self.lookup_field]))
+        if medication is None:
+            raise Http404(f"No {Medication._meta.object_name} matches the given query.")  # DRF's words
+        self.check_object_permissions(self.request, medication)
+        return medication
+
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -267,3 +267,30 @@ def test_trailing_slash_optional(patient_client, patient):
     assert patient_client.get(f"{URL}{medication.pk}").status_code == 200
     assert patient_client.post(URL.rstrip("/"), payload(), format="json").status_code == 201
     assert patient_client.get(f"{URL}current").status_code == 200
+
+
+def test_detail_read_is_one_query_and_answers_as_the_scoped_queryset(
+    doctor_client, doctor, assigned, django_assert_num_queries
+):
+    """A patient's (or a doctor's ?patient=) read of one medication is the subject patient's row,
+    by a prepared query; the JSON is what DRF's get_object path (a doctor naming no patient)
+    writes, and a 404 says the same words."""
+    medication = MedicationFactory(patient=PatientFactory(timezone="Pacific/Kiritimati"))
+    owner = medication.patient
+    owner.assigned_doctor = doctor
+    owner.save()
+    with django_assert_num_queries(2):  # auth user, the medication
+        own = client_for(owner).get(detail(medication))
+    assert own.status_code == 200
+    through_queryset = doctor_client.get(detail(medication))  # no ?patient=: DRF's get_object
+    named = doctor_client.get(f"{detail(medication)}?patient={owner.pk}")
+    assert own.content == through_queryset.content == named.content
+    assert own.json()["is_current"] is True  # today in Kiritimati (UTC+14), the owner's zone
+    assert own.json() == client_for(owner).get(URL).json()[0]
+
+    stranger = MedicationFactory(patient=assigned)  # assigned to the doctor, not to the owner
+    missing = client_for(owner).get(detail(stranger))
+    assert missing.status_code == 404
+    assert missing.content == doctor_client.get(f"{URL}{stranger.pk + 1000}/").content
+    assert missing.json() == {"detail": "No Medication matches the given query."}
+    assert doctor_client.get(f"{detail(stranger)}?patient={owner.pk}").status_code == 404
