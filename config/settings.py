@@ -169,6 +169,9 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     # An access token carries a hash of the password it was issued under: changed, refused.
     "CHECK_REVOKE_TOKEN": True,
+    # simplejwt's access token, each process remembering the signatures it verified
+    # (accounts/authentication.py).
+    "AUTH_TOKEN_CLASSES": ("accounts.authentication.AccessToken",),
 }
 
 # Seconds a patient's own symptom, mood and dashboard reads stay cached (dropped at once by any
