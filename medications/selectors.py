@@ -117,6 +117,23 @@ def medications_visible(*, user: User, patient: User | None = None) -> QuerySet[
     return queryset
 
 
+# The medications list's order (the view's default ``ordering``).
+MEDICATION_ORDER = ("-created_at", "-id")
+
+_MEDICATIONS = PreparedQuery(
+    lambda patient_id: Medication.objects.filter(patient_id=patient_id).order_by(*MEDICATION_ORDER), patient_id=int
+)
+
+
+def medications_of(*, patient: User) -> list[Medication]:
+    """``patient``'s medications in the list's order (with ``patient_timezone``). One prepared
+    query: the plain list's (no filter, search, ordering or page asked for)."""
+    medications = _MEDICATIONS(patient_id=patient.pk)
+    for medication in medications:
+        medication.patient_timezone = patient.timezone  # the owner is the patient named
+    return medications
+
+
 _MEDICATION = PreparedQuery(
     lambda patient_id, medication_id: Medication.objects.filter(pk=medication_id, patient_id=patient_id),
     patient_id=int,

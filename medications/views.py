@@ -132,7 +132,7 @@ class MedicationViewSet(
     filterset_class = MedicationFilter
     search_fields = ("name", "dosage")
     ordering_fields = ("start_date", "created_at", "name")
-    ordering = ("-created_at", "-id")
+    ordering = selectors.MEDICATION_ORDER
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -161,6 +161,12 @@ class MedicationViewSet(
 
     @cached_patient_read
     def list(self, request: Request, *args, **kwargs) -> Response:
+        # One patient's plain list (no filter, search, ordering or page asked for: nothing but
+        # ?patient=) is their rows in the default order, by one prepared query; anything else
+        # goes through the filter backends and pagination.
+        patient = subject.subject(request)
+        if patient is not None and request.query_params.keys() <= {"patient"}:
+            return Response(self.get_serializer(selectors.medications_of(patient=patient), many=True).data)
         return super().list(request, *args, **kwargs)
 
     @cached_patient_read

@@ -294,3 +294,18 @@ def test_detail_read_is_one_query_and_answers_as_the_scoped_queryset(
     assert missing.content == doctor_client.get(f"{URL}{stranger.pk + 1000}/").content
     assert missing.json() == {"detail": "No Medication matches the given query."}
     assert doctor_client.get(f"{detail(stranger)}?patient={owner.pk}").status_code == 404
+
+
+def test_plain_list_answers_as_the_filtered_list(doctor_client, doctor, django_assert_num_queries):
+    """One patient's plain list comes from a prepared query; it is what the filter backends'
+    path writes (a doctor naming no patient, or any query parameter)."""
+    owner = PatientFactory(assigned_doctor=doctor, timezone="Pacific/Kiritimati")
+    medications = MedicationFactory.create_batch(3, patient=owner)
+    MedicationFactory(patient=owner, is_active=False)
+    MedicationFactory()  # someone else's
+    with django_assert_num_queries(2):  # auth user, the medications
+        plain = client_for(owner).get(URL)
+    generic = doctor_client.get(URL)  # all my patients': the filter backends' path
+    assert plain.content == generic.content == doctor_client.get(f"{URL}?patient={owner.pk}").content
+    assert plain.content == client_for(owner).get(f"{URL}?search=").content  # a parameter: the same path
+    assert [row["id"] for row in plain.json()][-3:] == [m.pk for m in reversed(medications)]
