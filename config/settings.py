@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "core.middleware.ApiNoStoreMiddleware",
     "core.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "core.middleware.CSPMiddleware",  # django-csp's, the settings' policy built once per process
     "corsheaders.middleware.CorsMiddleware",
     "core.middleware.ApiOptionalTrailingSlashMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
+from csp import middleware as csp_middleware
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.utils import build_policy
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import get_urlconf, is_valid_path
@@ -117,3 +123,58 @@ class ApiJsonErrorsMiddleware:
             return response
         logger.exception("Unhandled error on %s %s", request.method, redact(request.path_info))
         return JsonResponse({"detail": _REASONS[500]}, status=500)
+
+
+# --- Content-Security-Policy ------------------------------------------------------------------
+
+# What a response sets to bring CSP parts of its own (django-csp's decorators, or by hand).
+_OWN_CSP_PARTS = ("_csp_config", "_csp_update", "_csp_replace", "_csp_config_ro", "_csp_update_ro", "_csp_replace_ro")
+
+
+@functools.cache
+def _settings_policies() -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
+    """(header, the settings' policy, the response attribute exempting from it, excluded path
+    prefixes), for the policy and the report-only one: what django-csp builds from the settings."""
+    policies = []
+    for header, setting, report_only, exempt in (
+        (HEADER, "CONTENT_SECURITY_POLICY", False, "_csp_exempt"),
+        (HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY", True, "_csp_exempt_ro"),
+    ):
+        prefixes = tuple((getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES", None) or ())
+        policies.append((header, build_policy(report_only=report_only), exempt, prefixes))
+    return tuple(policies)
+
+
+def _settings_changed(*, setting: str, **kwargs) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _settings_policies.cache_clear()
+
+
+setting_changed.connect(_settings_changed, dispatch_uid="core.middleware.csp_settings")
+
+
+class CSPMiddleware(csp_middleware.CSPMiddleware):
+    """django-csp's middleware, building the settings' policy once per process.
+
+    django-csp builds both headers from the settings for every response (a copy of each
+    directive, then the joined string, twice: the policy and the report-only one), though they
+    only change when a response brings parts of its own (``_csp_update`` …) or a nonce was used.
+    Those responses still take django-csp's own way; every other one gets the same headers, built
+    once (``core/tests/test_security_headers.py`` compares the two).
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if getattr(request, "_csp_nonce", None) is not None or any(hasattr(response, name) for name in _OWN_CSP_PARTS):
+            return super().process_response(request, response)
+        if response.status_code in (500, 404) and settings.DEBUG:  # django-csp leaves debug pages alone
+            return response
+        for header, policy, exempt, prefixes in _settings_policies():
+            if (
+                policy
+                and header not in response
+                and getattr(response, exempt, False) is False
+                and not request.path_info.startswith(prefixes)
+            ):
+                response[header] = policy
+        request.csp_nonce = csp_middleware.CheckableLazyObject(self._csp_nonce_post_response)
+        return response
