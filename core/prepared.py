@@ -87,7 +87,8 @@ class _Compiled:
     query: Any
     compiler: Any
     queryset: QuerySet | None  # None for an aggregation
-    names: tuple[str, ...] = ()  # an aggregation's result keys
+    names: tuple[str, ...]  # an aggregation's result keys
+    converters: dict  # the compiler's converters of the result columns (the same every call)
 
 
 class _Query:
@@ -209,7 +210,12 @@ class PreparedQuery:
         if unused:
             raise ImproperlyConfigured(f"a prepared query's SQL does not use {sorted(unused)} as parameters")
         queryset = None if result_names else built
-        return _Compiled(sql, tuple(template), tuple(slots), query, compiler, queryset, result_names)
+        if result_names:
+            columns = query.annotation_select.values()
+        else:
+            columns = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        converters = compiler.get_converters(columns)
+        return _Compiled(sql, tuple(template), tuple(slots), query, compiler, queryset, result_names, converters)
 
     def __call__(self, **values: Any) -> Any:
         alias = DEFAULT_DB_ALIAS
@@ -221,6 +227,8 @@ class PreparedQuery:
         compiler = copy.copy(compiled.compiler)
         compiler.connection = connection  # this thread's connection
         compiler.as_sql = lambda *args, **kwargs: (compiled.sql, params)
+        # The result columns' converters, which the compiler would otherwise look up per call.
+        compiler.get_converters = lambda expressions: compiled.converters
         if compiled.queryset is None:
             return _aggregate(compiled, compiler)
         queryset = compiled.queryset
@@ -239,10 +247,9 @@ def _matches(connection, adapter: str | None, placeholder: Any, param: Any) -> b
 
 def _aggregate(compiled: _Compiled, compiler) -> dict[str, Any]:
     """The rest of ``Query.get_aggregation``: one row, the aggregates' converters, a dict."""
-    cols = compiled.query.annotation_select.values()
     result = compiler.execute_sql(SINGLE)
     if result is None:
-        row = [expression.empty_result_set_value for expression in cols]
+        row = [expression.empty_result_set_value for expression in compiled.query.annotation_select.values()]
     else:
-        row = next(compiler.apply_converters((result,), compiler.get_converters(cols)))
+        row = next(compiler.apply_converters((result,), compiled.converters))
     return dict(zip(compiled.names, row, strict=True))
