@@ -20,6 +20,13 @@ the waits (PostgreSQL, Redis) and swings with the machine's load. ``trips`` coun
 trips to PostgreSQL (queries and connection health checks) and Redis per request.
 
 ``--cprofile KEY`` prints cProfile's top functions for one endpoint.
+
+``--load SECONDS`` measures instead what one request costs the whole machine under ``make
+bench``'s load: gunicorn as the benchmark starts it (cold mode), wrk on each endpoint for that
+long, and the CPU time of the gunicorn workers (Python, and gunicorn's own HTTP handling and
+a connection per request), of the benchmark database's PostgreSQL backends and of wrk, per
+request. The machine's 2 vCPUs are shared by all three, so an endpoint's ratio to the ceiling is
+about the ceiling's total over the endpoint's: a steadier figure than req/s on a busy machine.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ import cProfile
 import io
 import os
 import pstats
+import resource
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -163,6 +172,51 @@ def cprofile(application, path: str, token: str, *, requests: int, top: int) -> 
     return out.getvalue()
 
 
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the finished children: the wrk runs
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_cpu(targets, token: str, *, seconds: int) -> list[tuple]:
+    """Per endpoint: req/s and CPU ms per request of the workers, PostgreSQL and wrk, under wrk."""
+    from django.db import connection
+
+    from bench.api import Gunicorn, wrk
+
+    rows = []
+    with Gunicorn(env={"READ_CACHE_SECONDS": "0"}) as server:
+        pgrep = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True, check=False)
+        workers = [int(pid) for pid in pgrep.stdout.split()]
+        for endpoint in targets:
+            url = server.base_url + endpoint.path
+            wrk(url, token=token, seconds=1)  # warm: every worker connected and past its first request
+            server.settle()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                backends = [row[0] for row in cursor.fetchall()]
+            before = [sum(map(_process_cpu, workers)), sum(map(_process_cpu, backends)), _children_cpu()]
+            run = wrk(url, token=token, seconds=seconds)
+            if run.errors:
+                raise RuntimeError(f"{endpoint.path}: {run.errors} of {run.requests} requests failed under wrk")
+            server.settle()  # the backlog wrk left is served, and counted
+            after = [sum(map(_process_cpu, workers)), sum(map(_process_cpu, backends)), _children_cpu()]
+            requests = max(run.requests, 1)
+            rows.append((endpoint, run.rps, *((b - a) / requests * 1000 for a, b in zip(before, after, strict=True))))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", action="store_true", help="migrate and seed the benchmark database first")
@@ -172,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="what a millisecond is (see above)")
+    parser.add_argument("--load", type=int, default=0, metavar="SECONDS", help="CPU per request under wrk (see above)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -201,6 +256,24 @@ def main(argv: list[str] | None = None) -> int:
         wanted = {key.strip() for key in args.only.split(",")} | {CEILING}
         targets = [endpoint for endpoint in targets if endpoint.key in wanted]
     application = get_wsgi_application()
+
+    if args.load:
+        rows = machine_cpu(targets, token, seconds=args.load)
+        ceiling = next(sum(row[2:]) for row in rows if row[0].key == CEILING)
+        columns = ("req/s", "workers ms", "postgres ms", "wrk ms", "total ms", "ceiling / total")
+        if args.markdown:
+            print("| endpoint | " + " | ".join(columns) + " |")
+            print("|---|" + "--:|" * len(columns))
+        else:
+            print(f"{'endpoint':<40}" + "".join(f"{c:>16}" for c in columns))
+        for endpoint, rps, *parts in rows:
+            total = sum(parts)
+            values = [f"{rps:.0f}", *(f"{part:.2f}" for part in parts), f"{total:.2f}", f"{ceiling / total:.1%}"]
+            if args.markdown:
+                print(f"| {endpoint.label} | " + " | ".join(values) + " |")
+            else:
+                print(f"{endpoint.label:<40}" + "".join(f"{value:>16}" for value in values))
+        return 0
 
     if args.cprofile:
         endpoint = next(e for e in targets if e.key == args.cprofile)

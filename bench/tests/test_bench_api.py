@@ -259,3 +259,14 @@ def test_gunicorn_and_wrk_round_trip(tmp_path):
     assert run.requests > 50 and run.errors == 0
     assert run.p50_us <= run.p99_us
     assert process.poll() is not None  # stopped
+
+
+def test_profile_load_reads_process_cpu():
+    import os
+
+    from bench import profile
+
+    spent = profile._process_cpu(os.getpid())
+    sum(range(2_000_000))  # some CPU
+    assert profile._process_cpu(os.getpid()) > spent > 0
+    assert profile._process_cpu(2**22 + 12345) == 0.0  # above pid_max: no such process
