@@ -81,8 +81,12 @@ class _Users:
 
     class objects:
         @staticmethod
-        def get(*, id: int) -> User:
-            user = user_with_doctor(id)
+        def get(*, id: int | str) -> User:
+            try:
+                user_id = int(id)  # the token's claim: the id as a string
+            except (TypeError, ValueError):
+                raise User.DoesNotExist from None
+            user = user_with_doctor(user_id)
             if user is None:
                 raise User.DoesNotExist
             return user

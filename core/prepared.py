@@ -221,6 +221,11 @@ class PreparedQuery:
         alias = DEFAULT_DB_ALIAS
         compiled = self.compiled(alias)
         connection = connections[alias]
+        for name, kind in self.placeholders.items():
+            value = values[name]
+            # Exactly the declared type (a datetime is no date here: it would be adapted as one).
+            if not (type(value) is kind or (kind in (int, str) and isinstance(value, kind))):
+                raise TypeError(f"{name} must be {kind.__name__}, not {type(value).__name__}")
         params = list(compiled.template)
         for position, name, adapter in compiled.slots:
             params[position] = _adapt(connection, adapter, values[name])

@@ -76,5 +76,21 @@ def test_the_users_query_loads_what_the_orm_would(with_doctor, django_assert_num
     fields = [field.attname for field in User._meta.concrete_fields]
     assert [getattr(loaded, name) for name in fields] == [getattr(expected, name) for name in fields]
     assert names == ("Ann Lee" if with_doctor else None)
+    if with_doctor:  # the doctor is a whole row too: nothing of theirs loads later
+        with django_assert_num_queries(0):
+            assert [getattr(loaded.assigned_doctor, name) for name in fields] == [
+                getattr(expected.assigned_doctor, name) for name in fields
+            ]
     assert not any(name.startswith("doctor_") for name in vars(loaded))
     assert user_with_doctor(patient.pk + 1000) is None
+
+
+def test_a_token_naming_no_id_is_refused(patient, anon):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(patient)
+    token["user_id"] = "not-an-id"
+    anon.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = anon.get("/api/auth/profile/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_not_found"

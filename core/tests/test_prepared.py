@@ -190,3 +190,11 @@ def test_each_thread_uses_its_own_connection(two_patients):
 def test_shapes_that_cannot_be_prepared_are_refused(build, placeholders, message):
     with pytest.raises(ImproperlyConfigured, match=message):
         PreparedQuery(build, **placeholders).compiled()
+
+
+def test_a_value_of_another_type_is_refused(two_patients):
+    patient, _ = two_patients
+    with pytest.raises(TypeError, match="patient_id must be int, not str"):
+        MOODS(patient_id=str(patient.pk), start=DAY, end=DAY)
+    with pytest.raises(TypeError, match="start must be date, not datetime"):  # adapted as a date would be
+        MOODS(patient_id=patient.pk, start=timezone.now(), end=DAY)
