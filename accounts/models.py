@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from core.validators import reject_html, validate_phone, validate_timezone
+from core.validators import reject_html, validate_date_in_range, validate_phone, validate_timezone
 
 REMIND_AGAIN_MINUTES = (10, 240)
 
@@ -88,7 +88,7 @@ class User(AbstractUser):
     email = models.EmailField("email address", blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT, db_index=True)
     phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     assigned_doctor = models.ForeignKey(
         "self",

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import PatientScopedQuerySet
-from core.validators import reject_html
+from core.validators import reject_html, validate_date_in_range
 from medications import schedule
 
 MAX_STOCK = Decimal("99999999.999")
@@ -44,8 +44,8 @@ class Medication(models.Model):
     dosage = models.CharField(max_length=100, validators=[reject_html])
     frequency = models.CharField(max_length=32, choices=Frequency.choices)
     custom_schedule = models.JSONField(default=list, blank=True)
-    start_date = models.DateField()
-    end_date = models.DateField(null=True, blank=True)
+    start_date = models.DateField(validators=[validate_date_in_range])
+    end_date = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     notes = models.TextField(blank=True, max_length=2000, validators=[reject_html])
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

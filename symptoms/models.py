@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import PatientScopedQuerySet
-from core.validators import reject_html
+from core.validators import reject_html, validate_date_in_range
 
 
 class Symptom(models.Model):
@@ -14,7 +14,7 @@ class Symptom(models.Model):
     name = models.CharField(max_length=120, validators=[reject_html])
     severity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(10)])
     notes = models.TextField(blank=True, max_length=2000, validators=[reject_html])
-    date = models.DateField()
+    date = models.DateField(validators=[validate_date_in_range])
     logged_at = models.DateTimeField(auto_now_add=True)
     related_medications = models.ManyToManyField("medications.Medication", blank=True, related_name="symptoms")
 
@@ -47,7 +47,7 @@ class Mood(models.Model):
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moods")
     mood = models.PositiveSmallIntegerField(choices=MoodLevel.choices)
     notes = models.TextField(blank=True, max_length=2000, validators=[reject_html])
-    date = models.DateField()
+    date = models.DateField(validators=[validate_date_in_range])
     logged_at = models.DateTimeField(auto_now_add=True)
 
     objects = PatientScopedQuerySet.as_manager()

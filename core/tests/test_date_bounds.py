@@ -4,6 +4,7 @@ carries its UTC offset: anything else is a 400 naming the field, never a 500."""
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.tests.factories import PatientFactory
@@ -100,3 +101,24 @@ def test_out_of_range_query_dates_are_400(path, query):
     response = client.get(f"{path}?{query}")
     assert response.status_code == 400
     assert response.json()[query.split("=")[0]] == [DATE_OUT_OF_RANGE]
+
+
+@pytest.mark.parametrize("day", ["1899-12-31", "2101-01-01"])
+def test_the_models_refuse_out_of_range_dates_too(patient, day):
+    """What the admin (a ModelForm: the model's validators) writes is held to the same range."""
+    from medications.models import Medication
+    from symptoms.models import Mood, Symptom
+
+    value = datetime.date.fromisoformat(day)
+    cases = [
+        (patient, "date_of_birth"),
+        (Medication(patient=patient, name="M", dosage="1", start_date=datetime.date(2026, 1, 1)), "start_date"),
+        (Medication(patient=patient, name="M", dosage="1", start_date=datetime.date(2026, 1, 1)), "end_date"),
+        (Symptom(patient=patient, name="Headache", severity=5, date=datetime.date(2026, 1, 1)), "date"),
+        (Mood(patient=patient, mood=3, date=datetime.date(2026, 1, 1)), "date"),
+    ]
+    for instance, field in cases:
+        setattr(instance, field, value)
+        with pytest.raises(ValidationError) as refused:
+            instance.clean_fields(exclude=[f.name for f in type(instance)._meta.fields if f.name != field])
+        assert refused.value.message_dict[field] == [DATE_OUT_OF_RANGE], (type(instance).__name__, field)
