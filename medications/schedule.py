@@ -162,6 +162,18 @@ class Regimen:
             return index % (self.cycle_on_days + self.cycle_off_days) < self.cycle_on_days
         return index % self.every_n_days == 0
 
+    def first_dose_day(self, first: datetime.date, last: datetime.date | None = None) -> datetime.date | None:
+        """The first dose day from ``first`` to ``last`` (both included; no ``last``: as far as a
+        valid regimen can go without a dose), or None."""
+        day = first
+        for _ in range(_MAX_DAYS_WITHOUT_DOSE + 1):
+            if last is not None and day > last:
+                return None
+            if self.is_dose_day(day):
+                return day
+            day += datetime.timedelta(days=1)
+        return None
+
     def quantity_on(self, day: datetime.date) -> Decimal:
         index = (day - self.start_date).days
         quantity = self.dose_quantity

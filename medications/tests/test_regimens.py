@@ -248,3 +248,11 @@ def test_interval_grid():
     assert interval_times(parse_hhmm("08:00"), parse_hhmm("22:00"), 8) == ["08:00", "16:00"]
     assert interval_times(parse_hhmm("00:00"), parse_hhmm("23:59"), 24) == ["00:00"]
     assert len(interval_times(parse_hhmm("00:00"), parse_hhmm("23:00"), 1)) == 24
+
+
+def test_first_dose_day_finds_the_next_dose_day_within_its_bounds():
+    cycle = Regimen(times=(datetime.time(8),), start_date=datetime.date(2027, 1, 1), cycle_on_days=21, cycle_off_days=7)
+    assert cycle.first_dose_day(datetime.date(2027, 1, 5)) == datetime.date(2027, 1, 5)
+    assert cycle.first_dose_day(datetime.date(2027, 1, 22)) == datetime.date(2027, 1, 29)  # after the off week
+    assert cycle.first_dose_day(datetime.date(2027, 1, 22), datetime.date(2027, 1, 28)) is None
+    assert cycle.first_dose_day(datetime.date(2026, 12, 1)) == datetime.date(2027, 1, 1)  # before the start

@@ -236,8 +236,6 @@ def _steps(medication: Medication, regimen: dict[str, Any]) -> list[tuple[dateti
 
 Span = tuple[datetime.date, datetime.date | None, Any]
 _ONE_DAY = datetime.timedelta(days=1)
-# Longer than any run of days without a dose that a valid regimen allows (a 365-day cycle off).
-_MAX_GAP_DAYS = 2 * 366
 
 
 def _aligned(schedule: Regimen, spans: list[Span]) -> list[Span]:
@@ -246,12 +244,9 @@ def _aligned(schedule: Regimen, spans: list[Span]) -> list[Span]:
     counting ``period`` days from ``boundsPeriod.start`` then finds the real dose days."""
     out = []
     for first, last, quantity in spans:
-        for _ in range(_MAX_GAP_DAYS):
-            if (last is not None and first > last) or schedule.is_dose_day(first):
-                break
-            first += _ONE_DAY
-        if last is None or first <= last:
-            out.append((first, last, quantity))
+        day = schedule.first_dose_day(first, last)
+        if day is not None:
+            out.append((day, last, quantity))
     return out
 
 
