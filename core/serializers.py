@@ -96,8 +96,7 @@ class LeanReadMixin:
     outputs are identical). Input and the OpenAPI schema still use the declared DRF fields.
     """
 
-    # The docstring above is also the OpenAPI description of every serializer that mixes this in
-    # (drf-spectacular inherits it); the rest is said here.
+    # (The schema describes a body by its serializer's own docstring only: core.schema.AutoSchema.)
     #
     # The plan (lean_plan) is the one declaration of the shape, read from Meta.fields: a model
     # field is read as its attribute (a foreign key as its id); a name with a lean_<name> hook is

@@ -65,11 +65,6 @@ def subscription_delete(*, subscription: PushSubscription) -> None:
     subscription.delete()
 
 
-def dose_push_enqueue(*, reminder_id: int, patient_id: int) -> int:
-    """One delivery per subscription of the patient (see ``doses_push_enqueue``)."""
-    return doses_push_enqueue(doses=[(reminder_id, patient_id)])
-
-
 def doses_push_enqueue(*, doses: list[tuple[int, int]]) -> int:
     """For each ``(reminder_id, patient_id)``: one delivery per subscription of the patient, each
     handed to the delivery task once (the unique (subscription, reminder) row: a second due

@@ -88,7 +88,7 @@ def test_two_sweeps_and_a_redelivered_task_push_once(
     # A second due signal for the same dose (a crashed sweep's claim taken over) adds nothing.
     reminder = Reminder.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.dose_push_enqueue(reminder_id=reminder.pk, patient_id=push_patient.pk) == 0
+        assert services.doses_push_enqueue(doses=[(reminder.pk, push_patient.pk)]) == 0
     assert len(enqueued) == 1
     assert tasks.send_push(enqueued[0]) == "sent"
     assert tasks.send_push(enqueued[0]) == "noop"  # the broker redelivered the message
