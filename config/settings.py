@@ -107,6 +107,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
     )
+# PostgreSQL: the fixed-shape reads (core/prepared.py) as server-side prepared statements, each
+# parsed and planned once per connection (core/db/base.py). Off behind a transaction-mode pooler.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (and rate-limit counters) -------------------------------------------------------

@@ -21,6 +21,10 @@ values must give the same SQL with the values at the same positions, else
 ``ImproperlyConfigured``. Querysets with ``prefetch_related`` are refused (the prefetch is a
 second query the compiled one cannot make). ``core/tests/test_prepared.py`` holds the mechanism
 to the ORM's answers; the API tests of each read that uses it pin that read's answers.
+
+On PostgreSQL the SQL is also a server-side prepared statement of each connection
+(``core/db/base.py``, ``DB_PREPARED_STATEMENTS``): the server parses and plans it once per
+connection instead of once per request.
 """
 
 from __future__ import annotations
@@ -29,10 +33,11 @@ import copy
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import QuerySet
 from django.db.models.sql.constants import SINGLE
 
@@ -89,6 +94,11 @@ class _Compiled:
     queryset: QuerySet | None  # None for an aggregation
     names: tuple[str, ...]  # an aggregation's result keys
     converters: dict  # the compiler's converters of the result columns (the same every call)
+
+    @cached_property
+    def positions(self) -> tuple[int, ...]:
+        """The parameters' positions that take a call's values, in order."""
+        return tuple(sorted(position for position, _, _ in self.slots))
 
 
 class _Query:
@@ -160,8 +170,13 @@ class PreparedQuery:
     read from the default database.
     """
 
-    def __init__(self, build: Callable[..., QuerySet | Aggregation], **placeholders: type) -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet | Aggregation], *, replan: bool = False, **placeholders: type
+    ) -> None:
         self.build = build
+        # replan: never a server-side prepared statement, so PostgreSQL plans it with each call's
+        # values (for a query whose generic plan, made without them, is far slower).
+        self.replan = replan
         self.placeholders = placeholders
         self._compiled: dict[str, _Compiled] = {}
 
@@ -229,15 +244,35 @@ class PreparedQuery:
         params = list(compiled.template)
         for position, name, adapter in compiled.slots:
             params[position] = _adapt(connection, adapter, values[name])
+        # PostgreSQL: the statement prepared on this connection (core/db/base.py), else the SQL.
+        prepare = None if self.replan else getattr(connection, "prepared", None)
+        if prepare is None:
+            return self._run(compiled, connection, compiled.sql, params)
+        execute = prepare(self, compiled.sql, params, compiled.positions)
+        if execute is None:
+            return self._run(compiled, connection, compiled.sql, params)
+        arguments = [params[position] for position in compiled.positions]
+        try:
+            return self._run(compiled, connection, execute, arguments)
+        except DatabaseError as error:
+            # Made again at once when the session lost its statements outside a transaction;
+            # otherwise prepared again on the next call.
+            if not connection.forget_prepared(self, error) or connection.in_atomic_block:
+                raise
+        execute = prepare(self, compiled.sql, params, compiled.positions)
+        return self._run(compiled, connection, execute or compiled.sql, arguments if execute else params)
+
+    @staticmethod
+    def _run(compiled: _Compiled, connection, sql: str, params: list) -> Any:
         compiler = copy.copy(compiled.compiler)
         compiler.connection = connection  # this thread's connection
-        compiler.as_sql = lambda *args, **kwargs: (compiled.sql, params)
+        compiler.as_sql = lambda *args, **kwargs: (sql, params)
         # The result columns' converters, which the compiler would otherwise look up per call.
         compiler.get_converters = lambda expressions: compiled.converters
         if compiled.queryset is None:
             return _aggregate(compiled, compiler)
         queryset = compiled.queryset
-        shell = _QuerySet(queryset, _Query(compiled.query, compiler), alias)
+        shell = _QuerySet(queryset, _Query(compiled.query, compiler), connection.alias)
         return list(queryset._iterable_class(shell))
 
 

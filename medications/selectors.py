@@ -53,6 +53,9 @@ _ADHERENCE_PER_MEDICATION = PreparedQuery(
         .annotate(**_COUNTS)
         .order_by("name", "medication_id")
     ),
+    # Planned with each call's window: the generic plan (no values) expects one dose and loops
+    # over the medications per dose, 4× slower for a patient with a month of doses.
+    replan=True,
     patient_id=int,
     start_at=datetime.datetime,
     now=datetime.datetime,
