@@ -1,4 +1,8 @@
 // MediTrack demo service worker: shows pushed reminders and opens the confirm link on click.
+// The page that registered it is not controlled by it until it claims the page (or the page
+// reloads): claim at once, and hand a push to every window of the origin, controlled or not.
+self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+
 self.addEventListener("push", (event) => {
   const payload = event.data ? event.data.json() : { title: "MediTrack", body: "" };
   event.waitUntil(
@@ -8,7 +12,7 @@ self.addEventListener("push", (event) => {
         tag: "dose-" + payload.reminder_id,
         data: { url: payload.confirm_url },
       }),
-      self.clients.matchAll({ type: "window" }).then((windows) =>
+      self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) =>
         windows.forEach((client) => client.postMessage({ kind: "push", payload: payload }))
       ),
     ])
