@@ -33,19 +33,25 @@ _NAMES = itertools.count(1)
 _PLACEHOLDER = re.compile(r"%(s|%)")
 
 
-def numbered(sql: str) -> tuple[str, int]:
-    """Django's SQL (``%s`` parameters, ``%%`` a percent sign) as PostgreSQL's ``$1, $2, …`` form,
-    and the number of parameters."""
-    count = 0
+def statement_text(sql: str, params: list, slots: tuple[int, ...], literal) -> str | None:
+    """Django's SQL (``%s`` parameters, ``%%`` a percent sign) as the text of a ``PREPARE``: the
+    parameter at each position in ``slots`` becomes ``$1, $2, …`` in that order, every other one
+    the literal ``literal(value)`` writes. None when the SQL does not have ``len(params)``
+    parameters."""
+    numbers = {position: index for index, position in enumerate(slots, start=1)}
+    position = -1
 
     def replace(match: re.Match) -> str:
-        nonlocal count
+        nonlocal position
         if match.group(1) == "%":
             return "%"
-        count += 1
-        return f"${count}"
+        position += 1
+        if position >= len(params):
+            return ""  # too many: refused below
+        return f"${numbers[position]}" if position in numbers else literal(params[position])
 
-    return _PLACEHOLDER.sub(replace, sql), count
+    text = _PLACEHOLDER.sub(replace, sql)
+    return text if position + 1 == len(params) else None
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -84,22 +90,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         except KeyError:
             pass
         raw = self.connection
-        text, found = numbered(sql)
-        if found != len(params):
-            self._prepared[key] = None
-            return None
-        numbers = {position: index for index, position in enumerate(slots, start=1)}
         with raw.cursor() as cursor:
-            values = iter(params)
-
-            def parameter(match: re.Match) -> str:
-                position = int(match.group(1)) - 1
-                value = next(values)
-                if position in numbers:
-                    return f"${numbers[position]}"
-                return cursor.mogrify("%s", (value,)).decode()
-
-            text = re.sub(r"\$(\d+)", parameter, text)
+            text = statement_text(sql, params, slots, lambda value: cursor.mogrify("%s", (value,)).decode())
+            if text is None:
+                self._prepared[key] = None
+                return None
             name = f"meditrack_{next(_NAMES)}"
             in_transaction = not raw.autocommit
             if in_transaction:

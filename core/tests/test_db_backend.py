@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import psycopg2
 import pytest
-from django.db import connection
 
 from accounts.models import User
-from conftest import skip_or_fail
 from core.tests.servers import database_url, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def postgres():
-    if connection.vendor != "postgresql":
-        skip_or_fail("needs PostgreSQL (set DATABASE_URL)")
-    connection.ensure_connection()
-    return connection
 
 
 def test_an_idle_live_connection_is_usable(postgres):

@@ -13,8 +13,8 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import PatientFactory
-from conftest import client_for, skip_or_fail
-from core.db.base import numbered
+from conftest import client_for
+from core.db.base import statement_text
 from core.prepared import PreparedQuery
 from core.tests.servers import database_url, wait_for
 from medications.models import Reminder, ReminderStatus
@@ -43,14 +43,6 @@ COUNTED_REPLANNED = PreparedQuery(_counted, replan=True, patient_id=int, since=d
 
 
 @pytest.fixture
-def postgres():
-    if connection.vendor != "postgresql":
-        skip_or_fail("needs PostgreSQL (set DATABASE_URL)")
-    connection.ensure_connection()
-    return connection
-
-
-@pytest.fixture
 def doses(postgres):
     patient = PatientFactory()
     medication = MedicationFactory(patient=patient)
@@ -67,12 +59,18 @@ def _statements() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _expected(patient, medication):
-    return [{"medication_id": medication.pk, "n": 2}]
+def _expected(_patient, medication):
+    return [{"medication_id": medication.pk, "n": 2}]  # the taken and the missed dose
 
 
-def test_numbered_placeholders():
-    assert numbered("SELECT %s, '%%' || name FROM t WHERE a = %s") == ("SELECT $1, '%' || name FROM t WHERE a = $2", 2)
+def test_statement_text_numbers_the_slots_and_writes_the_constants():
+    sql = "SELECT %s, '%%' || name FROM t WHERE a = %s AND b IN (%s, %s)"
+    literal = "'{}'".format
+    assert statement_text(sql, [1, "x", 2, "y"], (0, 2), literal) == (
+        "SELECT $1, '%' || name FROM t WHERE a = 'x' AND b IN ($2, 'y')"
+    )
+    assert statement_text(sql, [1, 2, 3], (0,), literal) is None  # the SQL has four parameters
+    assert statement_text(sql, [1, 2, 3, 4, 5], (0,), literal) is None
 
 
 def test_the_query_runs_as_a_prepared_statement_with_the_orms_answer(doses):

@@ -14,6 +14,7 @@ Skips without Firefox (Debian's ``firefox-esr``) and marionette-driver, except u
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 import time
@@ -24,7 +25,7 @@ from conftest import skip_or_fail
 from core.tests.servers import due_now, free_port, port_open, stop_process, wait_for
 from medications import services as medication_services
 from medications.models import Reminder, ReminderStatus
-from notifications import services, tasks
+from notifications import services, tasks, webpush
 from notifications.models import PushDelivery, PushDeliveryStatus, PushSubscription
 from notifications.tests.fakeautopush import FakeAutopush
 
@@ -61,8 +62,7 @@ PREFERENCES = {
 
 
 def _pref(name: str, value) -> str:
-    literal = ("true" if value else "false") if isinstance(value, bool) else repr(value).replace("'", '"')
-    return f'user_pref("{name}", {literal});\n'
+    return f"user_pref({json.dumps(name)}, {json.dumps(value)});\n"  # user.js reads JS literals
 
 
 @pytest.fixture
@@ -129,6 +129,7 @@ def test_demo_page_in_firefox_subscribes_and_receives_a_due_dose_as_push(
     assert state.startswith("subscribed"), state
     assert autopush.hello.is_set() and len(autopush.registered) == 1
     [channel_id] = autopush.registered
+    assert autopush.registered[channel_id].rstrip("=") == webpush.vapid_keys().public_key  # the page's key
     subscription = PushSubscription.objects.get(user=patient)
     assert subscription.endpoint == autopush.endpoint(channel_id)  # what Firefox's push service gave it
     patient.refresh_from_db()
