@@ -160,9 +160,9 @@ class LeanReadMixin:
         """What the hooks read for ``instance``."""
         return instance
 
-    def lean_sources(self, rows: list[tuple]) -> list[Any]:
+    def lean_sources(self, rows: list[tuple], queryset: QuerySet) -> list[Any]:
         """What the hooks read for each row of a values read (its column values, in
-        :meth:`lean_columns` order), all at once. A serializer with hooks defines it to be read
+        :meth:`lean_columns` order) of ``queryset``, all at once. A serializer with hooks defines it to be read
         through a ``LeanListSerializer``."""
         raise NotImplementedError(f"{type(self).__name__} has hooks: a values read needs its lean_sources")
 
@@ -190,10 +190,11 @@ class LeanReadMixin:
         """Every row of ``queryset`` (its filters and order kept) as plain values: one query for
         the columns, plus what :meth:`lean_sources` reads; no model instance."""
         _, hooks = self._lean_values_plan()
-        rows = list(queryset.prefetch_related(None).values_list(*self.lean_columns()))
+        queryset = queryset.prefetch_related(None)
+        rows = list(queryset.values_list(*self.lean_columns()))
         if not rows:
             return []
-        sources = self.lean_sources(rows) if hooks else [None] * len(rows)
+        sources = self.lean_sources(rows, queryset) if hooks else [None] * len(rows)
         return list(self.lean_write(zip(rows, sources, strict=True)))
 
     def drf_representation(self, instance):

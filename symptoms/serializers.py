@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 from core.params import MAX_ID, PatientQuerySerializer
@@ -87,11 +88,11 @@ class SymptomSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSe
             for medication in symptom.related_medications.all()
         ]
 
-    def lean_sources(self, rows: list[tuple]) -> list[list[dict[str, Any]]]:
+    def lean_sources(self, rows: list[tuple], queryset: QuerySet[Symptom]) -> list[list[dict[str, Any]]]:
         at = self.lean_columns().index("id")
         briefs: dict[tuple, dict[str, Any]] = {}  # one object per medication, shared by its symptoms
         linked: dict[int, list[dict[str, Any]]] = {}
-        for link in medication_links(symptom_ids=[row[at] for row in rows], fields=BRIEF_FIELDS):
+        for link in medication_links(symptoms=queryset, fields=BRIEF_FIELDS):
             values = link[1:]
             medication = briefs.get(values)
             if medication is None:
