@@ -8,3 +8,18 @@ settings: ``SECURE_PROXY_SSL_HEADER`` only behind declared proxies), so gunicorn
 """
 
 forwarded_allow_ips = ""
+
+
+def post_worker_init(worker) -> None:
+    """Each worker, once the app is loaded: import every view (the URLconf) now rather than on the
+    first request, then move everything alive into the garbage collector's permanent generation
+    (``gc.freeze``). Python's full collections otherwise walk the ~230,000 objects of Django, DRF
+    and the app again and again: on the 1,000-symptom list, two a hundred requests at ~7 ms each
+    (``docs/performance.md``, "Fourth pass"). The frozen objects are never collected, which is
+    what they are: the program."""
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (a property: importing the URLconf is the point)
+    gc.freeze()
