@@ -7,10 +7,14 @@ summary, a trend, the dashboard's counts) that is more CPU than PostgreSQL spend
 
 ``PreparedQuery(build, **placeholders)`` calls ``build`` once per database with placeholder
 values, compiles the queryset it returns, and then runs that same SQL with each call's values.
-Everything else is Django's: the compiler made by that compilation converts the rows, and the
-queryset's own iterable turns them into what evaluating the queryset returns (model instances,
-the dicts of ``values()``, the tuples of ``values_list()``). ``build`` may also return an
-:class:`Aggregation`, answered as ``QuerySet.aggregate`` answers (a dict).
+Each call sends that SQL on a cursor of the connection, fetches every row, and turns the rows
+into what evaluating the queryset returns (model instances with their annotations, the dicts of
+``values()``, the tuples or values of ``values_list()``) as Django's iterables do, with the
+result columns' converters the compilation found: the reading plan (:class:`_Reader`) is made
+once, like the SQL. A shape without such a plan (``select_related``, named rows, composite
+keys, ``values_list`` columns out of the SQL's order) goes through Django's own iterable with
+the compiled compiler. ``build`` may also return an :class:`Aggregation`, answered as
+``QuerySet.aggregate`` answers (a dict).
 
 The SQL must depend on the values only through its parameters. So ``build`` never branches on
 them, and each placeholder is a scalar of its declared type (``int``, ``str``,
@@ -31,7 +35,7 @@ from __future__ import annotations
 
 import copy
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -39,6 +43,7 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import QuerySet
+from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesIterable, ValuesListIterable
 from django.db.models.sql.constants import SINGLE
 
 _UTC = datetime.UTC
@@ -94,11 +99,104 @@ class _Compiled:
     queryset: QuerySet | None  # None for an aggregation
     names: tuple[str, ...]  # an aggregation's result keys
     converters: dict  # the compiler's converters of the result columns (the same every call)
+    reader: _Reader | None  # how the fetched rows become the result; None: Django's iterable
 
     @cached_property
     def positions(self) -> tuple[int, ...]:
         """The parameters' positions that take a call's values, in order."""
         return tuple(sorted(position for position, _, _ in self.slots))
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """What a call makes of the fetched rows, decided once from the compiled query: what Django's
+    iterable (or ``get_aggregation``) would make of them, without its per-call set-up."""
+
+    kind: str  # "model", "values", "values_list", "flat" or "aggregate"
+    converters: tuple  # ((position, converters, expression), ...)
+    width: int | None  # the result columns when the SQL selects more (ordering); else None
+    names: tuple[str, ...] = ()  # values(): the keys; aggregate: the keys
+    model: Any = None  # model: the class, its attnames in the SQL's order, where they are
+    init_list: tuple[str, ...] = ()
+    model_slice: slice | None = None
+    annotations: tuple[tuple[str, int], ...] = ()
+    empty: tuple = ()  # aggregate: the values of no row
+
+    def read(self, rows: Sequence[Sequence[Any]], connection) -> Any:
+        if self.width is not None:
+            rows = [row[: self.width] for row in rows]
+        if self.converters:
+            rows = list(self._converted(rows, connection))
+        kind = self.kind
+        if kind == "values_list":
+            return rows if not self.converters else [tuple(row) for row in rows]
+        if kind == "flat":
+            return [row[0] for row in rows]
+        if kind == "values":
+            names = self.names
+            return [dict(zip(names, row)) for row in rows]  # noqa: B905 (a value per name)
+        if kind == "aggregate":
+            return dict(zip(self.names, rows[0] if rows else self.empty, strict=True))
+        model, db, init_list, part = self.model, connection.alias, self.init_list, self.model_slice
+        instances = [model.from_db(db, init_list, row[part]) for row in rows]
+        for name, position in self.annotations:
+            for instance, row in zip(instances, rows, strict=True):
+                setattr(instance, name, row[position])
+        return instances
+
+    def _converted(self, rows, connection):
+        converters = self.converters
+        for row in rows:
+            row = list(row)
+            for position, functions, expression in converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
+            yield row
+
+
+def _reader(queryset: QuerySet | None, query, compiler, names: tuple[str, ...], converters: dict) -> _Reader | None:
+    """The plan that reads the rows of this compiled query as Django would, or None when Django's
+    own iterable has to (see the module's docstring)."""
+    width = compiler.col_count if compiler.has_extra_select else None
+    converters = tuple(
+        (position, tuple(functions), expression) for position, (functions, expression) in converters.items()
+    )
+    columns = [column[0] for column in compiler.select[0 : compiler.col_count]] if compiler.select else []
+    if queryset is None:
+        empty = tuple(expression.empty_result_set_value for expression in query.annotation_select.values())
+        return _Reader("aggregate", converters, compiler.col_count, names=names, empty=empty)
+    if compiler.has_composite_fields(columns):
+        return None
+    iterable = queryset._iterable_class
+    if iterable is FlatValuesListIterable:
+        return _Reader("flat", converters, width)
+    if iterable is ValuesListIterable:
+        return _Reader("values_list", converters, width)
+    if iterable is ValuesIterable:
+        keys = (
+            list(query.selected)
+            if query.selected
+            else [*query.extra_select, *query.values_select, *query.annotation_select]
+        )
+        return _Reader("values", converters, width, names=tuple(keys))
+    if iterable is not ModelIterable:
+        return None
+    klass_info = compiler.klass_info
+    if klass_info.get("related_klass_infos"):
+        return None  # select_related: Django's populators
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    return _Reader(
+        "model",
+        converters,
+        width,
+        model=klass_info["model"],
+        init_list=tuple(column[0].target.attname for column in compiler.select[start:end]),
+        model_slice=slice(start, end),
+        annotations=tuple(compiler.annotation_col_map.items()),
+    )
 
 
 class _Query:
@@ -230,7 +328,10 @@ class PreparedQuery:
         else:
             columns = [column[0] for column in compiler.select[0 : compiler.col_count]]
         converters = compiler.get_converters(columns)
-        return _Compiled(sql, tuple(template), tuple(slots), query, compiler, queryset, result_names, converters)
+        reader = _reader(queryset, query, compiler, result_names, converters)
+        return _Compiled(
+            sql, tuple(template), tuple(slots), query, compiler, queryset, result_names, converters, reader
+        )
 
     def __call__(self, **values: Any) -> Any:
         alias = DEFAULT_DB_ALIAS
@@ -264,6 +365,12 @@ class PreparedQuery:
 
     @staticmethod
     def _run(compiled: _Compiled, connection, sql: str, params: list) -> Any:
+        reader = compiled.reader
+        if reader is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+            return reader.read(rows, connection)
         compiler = copy.copy(compiled.compiler)
         compiler.connection = connection  # this thread's connection
         compiler.as_sql = lambda *args, **kwargs: (sql, params)

@@ -198,3 +198,36 @@ def test_a_value_of_another_type_is_refused(two_patients):
         MOODS(patient_id=str(patient.pk), start=DAY, end=DAY)
     with pytest.raises(TypeError, match="start must be date, not datetime"):  # adapted as a date would be
         MOODS(patient_id=patient.pk, start=timezone.now(), end=DAY)
+
+
+def _with_patient(patient_id: int, pk: int):
+    return Medication.objects.filter(patient_id=patient_id, pk=pk).select_related("patient")
+
+
+def _named(patient_id: int):
+    return Mood.objects.filter(patient_id=patient_id).values_list("date", "mood", named=True).order_by("date")
+
+
+WITH_PATIENT = PreparedQuery(_with_patient, patient_id=int, pk=int)
+NAMED = PreparedQuery(_named, patient_id=int)
+
+
+@pytest.mark.parametrize(
+    ("prepared", "kind"),
+    [(MOODS, "values_list"), (SUMMARY, "values"), (MEDICATION, "model"), (COUNTS, "aggregate"), (DOSES, "flat")],
+)
+def test_the_common_shapes_are_read_from_the_fetched_rows_without_djangos_iterable(prepared, kind):
+    assert prepared.compiled().reader.kind == kind
+
+
+def test_shapes_without_a_reading_plan_go_through_djangos_iterable_and_answer_the_same(
+    two_patients, django_assert_num_queries
+):
+    patient, _ = two_patients
+    medication = MedicationFactory(patient=patient)
+    assert WITH_PATIENT.compiled().reader is None and NAMED.compiled().reader is None
+    (found,) = WITH_PATIENT(patient_id=patient.pk, pk=medication.pk)
+    with django_assert_num_queries(0):  # the patient came with the row
+        assert found.pk == medication.pk and found.patient.timezone == "Asia/Tokyo"
+    rows = NAMED(patient_id=patient.pk)
+    assert rows == list(_named(patient.pk)) and rows[0]._fields == ("date", "mood")
