@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.models import FastLoadModel
 from core.validators import reject_html, validate_date_in_range, validate_phone, validate_timezone
 
 REMIND_AGAIN_MINUTES = (10, 240)
@@ -72,7 +73,7 @@ class UsernameValidator(ASCIIUsernameValidator):
     message = "Enter a username of ASCII letters, digits and . + - _ only (no @: it is not an email address)."
 
 
-class User(AbstractUser):
+class User(FastLoadModel, AbstractUser):
     username_validator = UsernameValidator()
     username = models.CharField(
         "username",

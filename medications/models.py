@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import PatientScopedQuerySet
+from core.models import FastLoadModel
 from core.validators import reject_html, validate_date_in_range
 from medications import schedule
 
@@ -38,7 +39,7 @@ DAY_RULE_FIELDS = ("days_of_week", "every_n_days", "cycle_on_days")
 INTERVAL_FIELDS = ("interval_hours", "interval_start", "interval_end")
 
 
-class Medication(models.Model):
+class Medication(FastLoadModel):
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="medications")
     name = models.CharField(max_length=200, validators=[reject_html])
     dosage = models.CharField(max_length=100, validators=[reject_html])
@@ -322,7 +323,7 @@ class ReminderKind(models.TextChoices):
     LOGGED = "logged", "Logged dose (as needed / unscheduled)"
 
 
-class Reminder(models.Model):
+class Reminder(FastLoadModel):
     """One dose: a scheduled reminder (unique per medication and time) or a logged dose."""
 
     medication = models.ForeignKey(Medication, on_delete=models.CASCADE, related_name="reminders")
