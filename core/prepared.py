@@ -138,7 +138,9 @@ class _Reader:
         if kind == "aggregate":
             return dict(zip(self.names, rows[0] if rows else self.empty, strict=True))
         model, db, init_list, part = self.model, connection.alias, self.init_list, self.model_slice
-        instances = [model.from_db(db, init_list, row[part]) for row in rows]
+        values = [row[part] for row in rows]
+        build = getattr(model, "from_db_rows", None)  # core.models.FastLoadModel: all at once
+        instances = build(db, init_list, values) if build else [model.from_db(db, init_list, v) for v in values]
         for name, position in self.annotations:
             for instance, row in zip(instances, rows, strict=True):
                 setattr(instance, name, row[position])

@@ -82,3 +82,26 @@ def test_a_user_loaded_remembers_its_zone_as_the_post_init_receiver_does():
     loaded = User.objects.get(pk=user.pk)
     reference = _djangos(User, user.pk)
     assert vars(loaded).keys() == vars(reference).keys()
+
+
+def test_many_rows_at_once_are_each_what_from_db_builds_and_each_is_announced():
+    medications = [MedicationFactory(), MedicationFactory()]
+    fields = [field.attname for field in Medication._meta.concrete_fields]
+    rows = list(Medication.objects.filter(pk__in=[m.pk for m in medications]).order_by("pk").values_list(*fields))
+    announced: list[int] = []
+
+    def on_post(sender, instance, **kwargs):
+        announced.append(instance.pk)
+
+    post_init.connect(on_post, sender=Medication)
+    try:
+        built = Medication.from_db_rows("default", fields, rows)
+    finally:
+        post_init.disconnect(on_post, sender=Medication)
+    assert [m.pk for m in built] == announced == sorted(m.pk for m in medications)
+    for instance, values in zip(built, rows, strict=True):
+        reference = models.Model.from_db.__func__(Medication, "default", fields, values)
+        assert {k: v for k, v in vars(instance).items() if k != "_state"} == {
+            k: v for k, v in vars(reference).items() if k != "_state"
+        }
+    assert Medication.from_db_rows("default", fields, []) == []
