@@ -11,9 +11,8 @@ Each call sends that SQL on a cursor of the connection, fetches every row, and t
 into what evaluating the queryset returns (model instances with their annotations, the dicts of
 ``values()``, the tuples or values of ``values_list()``) as Django's iterables do, with the
 result columns' converters the compilation found: the reading plan (:class:`_Reader`) is made
-once, like the SQL. A shape without such a plan (``select_related``, named rows, composite
-keys, ``values_list`` columns out of the SQL's order) goes through Django's own iterable with
-the compiled compiler. ``build`` may also return an :class:`Aggregation`, answered as
+once, like the SQL. A queryset without such a plan (``select_related``, named rows, composite
+keys) goes through Django's own iterable with the compiled compiler. ``build`` may also return an :class:`Aggregation`, answered as
 ``QuerySet.aggregate`` answers (a dict).
 
 The SQL must depend on the values only through its parameters. So ``build`` never branches on
@@ -44,7 +43,6 @@ from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import QuerySet
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesIterable, ValuesListIterable
-from django.db.models.sql.constants import SINGLE
 
 _UTC = datetime.UTC
 
@@ -97,7 +95,6 @@ class _Compiled:
     query: Any
     compiler: Any
     queryset: QuerySet | None  # None for an aggregation
-    names: tuple[str, ...]  # an aggregation's result keys
     converters: dict  # the compiler's converters of the result columns (the same every call)
     reader: _Reader | None  # how the fetched rows become the result; None: Django's iterable
 
@@ -331,9 +328,7 @@ class PreparedQuery:
             columns = [column[0] for column in compiler.select[0 : compiler.col_count]]
         converters = compiler.get_converters(columns)
         reader = _reader(queryset, query, compiler, result_names, converters)
-        return _Compiled(
-            sql, tuple(template), tuple(slots), query, compiler, queryset, result_names, converters, reader
-        )
+        return _Compiled(sql, tuple(template), tuple(slots), query, compiler, queryset, converters, reader)
 
     def __call__(self, **values: Any) -> Any:
         alias = DEFAULT_DB_ALIAS
@@ -378,9 +373,7 @@ class PreparedQuery:
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
         # The result columns' converters, which the compiler would otherwise look up per call.
         compiler.get_converters = lambda expressions: compiled.converters
-        if compiled.queryset is None:
-            return _aggregate(compiled, compiler)
-        queryset = compiled.queryset
+        queryset = compiled.queryset  # an aggregation always has a reader
         shell = _QuerySet(queryset, _Query(compiled.query, compiler), connection.alias)
         return list(queryset._iterable_class(shell))
 
@@ -392,13 +385,3 @@ def _matches(connection, adapter: str | None, placeholder: Any, param: Any) -> b
         return False
     adapted = _adapt(connection, adapter, placeholder)
     return type(adapted) is type(param) and adapted == param
-
-
-def _aggregate(compiled: _Compiled, compiler) -> dict[str, Any]:
-    """The rest of ``Query.get_aggregation``: one row, the aggregates' converters, a dict."""
-    result = compiler.execute_sql(SINGLE)
-    if result is None:
-        row = [expression.empty_result_set_value for expression in compiled.query.annotation_select.values()]
-    else:
-        row = next(compiler.apply_converters((result,), compiled.converters))
-    return dict(zip(compiled.names, row, strict=True))
