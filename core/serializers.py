@@ -168,10 +168,12 @@ class LeanReadMixin:
         raise NotImplementedError(f"{type(self).__name__} has hooks: a values read needs its lean_sources")
 
     @classmethod
-    def _lean_instance_plan(cls) -> tuple[tuple[str, ...], tuple[str, ...], Callable[[Any], tuple], tuple[str, ...]]:
+    def _lean_instance_plan(
+        cls,
+    ) -> tuple[tuple[str, ...], tuple[str, ...], Callable[[Any], tuple], tuple[tuple[str, str], ...]]:
         """An instance's write: every name (the keys' order), the attributes' names, one getter
         of all the attributes (``operator.attrgetter``: one C call a row instead of a Python
-        one per field, the most of a 50-medication list's serializing) and the hooks' names."""
+        one per field, the most of a 50-medication list's serializing) and ``(name, hook)``."""
         cached = cls.__dict__.get("_lean_instance")
         if cached is None:
             plan = cls.lean_plan()
@@ -182,7 +184,7 @@ class LeanReadMixin:
                 getter = lambda instance: (single(instance),)  # noqa: E731 (attrgetter of one is no tuple)
             elif getter is None:
                 getter = lambda instance: ()  # noqa: E731
-            hooks = tuple(hook for _, _, hook in plan if hook)
+            hooks = tuple((name, hook) for name, _, hook in plan if hook)
             cached = (tuple(name for name, _, _ in plan), tuple(name for name, _ in attributes), getter, hooks)
             cls._lean_instance = cached
         return cached
@@ -194,7 +196,7 @@ class LeanReadMixin:
         if hooks:
             bound = self.__dict__.get("_lean_hooks")
             if bound is None:
-                bound = self._lean_hooks = [(hook[5:], getattr(self, hook)) for hook in hooks]
+                bound = self._lean_hooks = [(name, getattr(self, hook)) for name, hook in hooks]
             source = self.lean_source(instance)
             for name, hook in bound:
                 row[name] = hook(source)
