@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connections
 
 from core.mail import EmailDeliveryError, open_connection, send_templated_email
 from medications.models import Reminder
@@ -109,13 +110,20 @@ def send_batch(reminders: Iterable[Reminder], *, nudge: Nudge = Nudge.FIRST) -> 
     if lanes == 1:
         return _send_lane(reminders, nudge)
     with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="smtp") as pool:
-        outcomes = list(pool.map(lambda lane: _send_lane(reminders[lane::lanes], nudge), range(lanes)))
+        outcomes = list(pool.map(lambda lane: _send_lane_in_thread(reminders[lane::lanes], nudge), range(lanes)))
     merged = BatchOutcome()
     for outcome in outcomes:
         merged.sent += outcome.sent
         merged.failed += outcome.failed
         merged.transient += outcome.transient
     return merged
+
+
+def _send_lane_in_thread(reminders: list[Reminder], nudge: Nudge) -> BatchOutcome:
+    try:
+        return _send_lane(reminders, nudge)
+    finally:
+        connections.close_all()  # this thread's own, should composing ever come to query
 
 
 def _send_lane(reminders: list[Reminder], nudge: Nudge) -> BatchOutcome:
