@@ -57,7 +57,7 @@ class Attribution:
         self.stack: list[list] = []  # [part, started, child_time]
         self.trips = 0
 
-    def count(self, owner: type, name: str) -> None:
+    def count(self, owner: object, name: str) -> None:
         original = owner.__dict__[name]
         attribution = self
 
@@ -67,7 +67,7 @@ class Attribution:
 
         setattr(owner, name, counted)
 
-    def wrap(self, owner: type, name: str, part: str) -> None:
+    def wrap(self, owner: object, name: str, part: str) -> None:
         original = owner.__dict__[name]
         is_property = isinstance(original, property)
         function = original.fget if is_property else original
@@ -109,11 +109,16 @@ def instrument(attribution: Attribution) -> None:
     attribution.wrap(compiler.SQLCompiler, "execute_sql", "orm")
     attribution.wrap(utils.CursorWrapper, "execute", "sql")
     attribution.wrap(utils.CursorWrapper, "executemany", "sql")
+    from core import prepared
+
+    # core.prepared's reads that nothing watches skip Django's cursor for the driver's own.
+    attribution.wrap(prepared, "_driver_fetchall", "sql")
     from django.db import connections
     from django.db.backends.postgresql.base import DatabaseWrapper as StockPostgreSQL
     from redis.connection import AbstractConnection
 
     attribution.count(utils.CursorWrapper, "execute")
+    attribution.count(prepared, "_driver_fetchall")
     if type(connections["default"]) is StockPostgreSQL:  # its health check sends SELECT 1
         attribution.count(StockPostgreSQL, "is_usable")
     attribution.count(AbstractConnection, "send_packed_command")

@@ -7,7 +7,8 @@ summary, a trend, the dashboard's counts) that is more CPU than PostgreSQL spend
 
 ``PreparedQuery(build, **placeholders)`` calls ``build`` once per database with placeholder
 values, compiles the queryset it returns, and then runs that same SQL with each call's values.
-Each call sends that SQL on a cursor of the connection, fetches every row, and turns the rows
+Each call sends that SQL on a cursor of the connection (the driver's own, unless something
+watches the queries: :func:`_fetchall`), fetches every row, and turns the rows
 into what evaluating the queryset returns (model instances with their annotations, the dicts of
 ``values()``, the tuples or values of ``values_list()``) as Django's iterables do, with the
 result columns' converters the compilation found: the reading plan (:class:`_Reader`) is made
@@ -364,10 +365,7 @@ class PreparedQuery:
     def _run(compiled: _Compiled, connection, sql: str, params: list) -> Any:
         reader = compiled.reader
         if reader is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                rows = cursor.fetchall()
-            return reader.read(rows, connection)
+            return reader.read(_fetchall(connection, sql, params), connection)
         compiler = copy.copy(compiled.compiler)
         compiler.connection = connection  # this thread's connection
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
@@ -376,6 +374,37 @@ class PreparedQuery:
         queryset = compiled.queryset  # an aggregation always has a reader
         shell = _QuerySet(queryset, _Query(compiled.query, compiler), connection.alias)
         return list(queryset._iterable_class(shell))
+
+
+def _fetchall(connection, sql: str, params: list) -> list:
+    """Send ``sql`` and fetch every row, through Django's cursor when something watches the
+    queries (a debug cursor: ``DEBUG``, ``assertNumQueries``, ``CaptureQueriesContext``; or an
+    ``execute_wrapper``), else through the driver's own (:func:`_driver_fetchall`)."""
+    if connection.queries_logged or connection.execute_wrappers:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    return _driver_fetchall(connection, sql, params)
+
+
+def _driver_fetchall(connection, sql: str, params: list) -> list:
+    """What ``connection.cursor()``, ``execute`` and ``fetchall`` do, without Django's cursor
+    wrapper: the health check and (re)connection, the thread check, a broken transaction refused,
+    the cursor the backend makes (PostgreSQL's with its time zone factory), the driver's errors
+    raised as ``django.db``'s. The wrapper's own work (its execute-wrapper chain, an error wrapper
+    made for each ``fetchall``) cost ~20 µs a query, as much as a round trip's client CPU
+    (docs/performance.md)."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()  # refuses an async context, as connection.cursor() does
+    connection.validate_thread_sharing()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        cursor = connection.create_cursor(None)
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
 
 def _matches(connection, adapter: str | None, placeholder: Any, param: Any) -> bool:

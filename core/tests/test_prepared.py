@@ -231,3 +231,83 @@ def test_shapes_without_a_reading_plan_go_through_djangos_iterable_and_answer_th
         assert found.pk == medication.pk and found.patient.timezone == "Asia/Tokyo"
     rows = NAMED(patient_id=patient.pk)
     assert rows == list(_named(patient.pk)) and rows[0]._fields == ("date", "mood")
+
+
+# --- The driver's cursor, and Django's when something watches the queries --------------------
+
+
+def _driver_reads(monkeypatch) -> list[str]:
+    """The SQL each read sent through the driver's own cursor (core.prepared._driver_fetchall)."""
+    from core import prepared
+
+    sent: list[str] = []
+    original = prepared._driver_fetchall
+
+    def spy(connection, sql, params):
+        sent.append(sql)
+        return original(connection, sql, params)
+
+    monkeypatch.setattr(prepared, "_driver_fetchall", spy)
+    return sent
+
+
+def test_a_read_nobody_watches_goes_through_the_drivers_cursor_and_answers_the_same(two_patients, monkeypatch):
+    patient, _ = two_patients
+    sent = _driver_reads(monkeypatch)
+    window = {"start": DAY - datetime.timedelta(days=9), "end": DAY}
+    assert MOODS(patient_id=patient.pk, **window) == list(_moods(patient.pk, **window))
+    medication = MedicationFactory(patient=patient)
+    (found,) = MEDICATION(patient_id=patient.pk, pk=medication.pk)
+    assert found.pk == medication.pk
+    assert len(sent) == 2
+
+
+def test_a_watched_read_goes_through_djangos_cursor(two_patients, monkeypatch, django_assert_num_queries):
+    patient, _ = two_patients
+    sent = _driver_reads(monkeypatch)
+    window = {"start": DAY - datetime.timedelta(days=9), "end": DAY}
+    with django_assert_num_queries(1) as captured:  # a debug cursor: counted and logged
+        MOODS(patient_id=patient.pk, **window)
+    seen: list[str] = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        MOODS(patient_id=patient.pk, **window)
+    assert sent == [] and len(captured.captured_queries) == 1 and len(seen) == 1
+
+
+def test_the_drivers_errors_are_raised_as_djangos(two_patients):
+    from django.db import DatabaseError, transaction
+
+    from core.prepared import _driver_fetchall
+
+    with pytest.raises(DatabaseError) as raised, transaction.atomic():  # a savepoint: the test's transaction lives on
+        _driver_fetchall(connection, "SELECT * FROM no_such_table_here", [])
+    assert type(raised.value).__module__ == "django.db.utils"
+    assert raised.value.__cause__ is not None  # the driver's own error, kept as the cause
+
+
+def test_a_broken_transaction_is_refused_as_djangos_cursor_refuses_it(two_patients):
+    from django.db import DatabaseError, transaction
+    from django.db.transaction import TransactionManagementError
+
+    patient, _ = two_patients
+    window = {"start": DAY - datetime.timedelta(days=9), "end": DAY}
+    with transaction.atomic():
+        with pytest.raises(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table_here")
+        connection.set_rollback(True)
+        with pytest.raises(TransactionManagementError):
+            MOODS(patient_id=patient.pk, **window)
+
+
+def test_datetimes_read_through_the_drivers_cursor_are_aware_utc(two_patients):
+    from core.prepared import _driver_fetchall
+
+    ((now,),) = _driver_fetchall(connection, "SELECT CURRENT_TIMESTAMP", [])
+    if connection.vendor == "postgresql":  # SQLite answers text; the ORM's converters parse it
+        assert now.utcoffset() == datetime.timedelta(0)
+        assert abs(now - timezone.now()) < datetime.timedelta(minutes=5)
