@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Window
-from django.db.models.functions import Collate, Lower
+from django.db.models import Avg, Count, FloatField, Max, Min, Q, QuerySet, Window
+from django.db.models.functions import Cast, Collate, Lower
 
 from accounts.models import User
 from core.prepared import Aggregation, PreparedQuery
@@ -207,7 +207,9 @@ def mood_stats(*, patient: User, start: datetime.date, end: datetime.date) -> di
 _MOOD_SERIES = PreparedQuery(
     lambda patient_id, start, end: (
         Mood.objects.filter(patient_id=patient_id, date__gte=start, date__lte=end)
-        .annotate(window_average=Window(Avg("mood")))
+        # As a float in SQL: PostgreSQL's avg of integers is a numeric, which the driver would
+        # turn into a Decimal on each of the window's rows before the float conversion.
+        .annotate(window_average=Cast(Window(Avg("mood")), FloatField()))
         .values_list("date", "mood", "window_average")
         .order_by()
     ),
