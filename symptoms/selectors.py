@@ -1,18 +1,21 @@
 """Read use cases and aggregations for symptoms and moods (the reads across apps: ``summaries``).
 
 Every aggregation runs in the database; Python only fills the days of a window that had no rows
-(a loop over dates, never over rows). "Today" is always the patient's own local date.
+(a loop over dates, never over rows). The one exception is the mood trend's average, the mean of
+the at most 366 moods the response already carries (see ``mood_trends``). "Today" is always the
+patient's own local date.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Avg, Count, FloatField, Max, Min, Q, QuerySet, Window
-from django.db.models.functions import Cast, Collate, Lower
+from django.db.models import Avg, Count, Max, Min, Q, QuerySet
+from django.db.models.functions import Collate, Lower
 
 from accounts.models import User
 from core.prepared import Aggregation, PreparedQuery
@@ -207,10 +210,7 @@ def mood_stats(*, patient: User, start: datetime.date, end: datetime.date) -> di
 _MOOD_SERIES = PreparedQuery(
     lambda patient_id, start, end: (
         Mood.objects.filter(patient_id=patient_id, date__gte=start, date__lte=end)
-        # As a float in SQL: PostgreSQL's avg of integers is a numeric, which the driver would
-        # turn into a Decimal on each of the window's rows before the float conversion.
-        .annotate(window_average=Cast(Window(Avg("mood")), FloatField()))
-        .values_list("date", "mood", "window_average")
+        .values_list("date", "mood")
         .order_by()
     ),
     patient_id=int,
@@ -219,27 +219,39 @@ _MOOD_SERIES = PreparedQuery(
 )
 
 
+@functools.lru_cache(maxsize=64)
+def _window_labels(start: datetime.date, end: datetime.date) -> tuple[tuple[datetime.date, ...], tuple[str, ...]]:
+    """The window's dates and their ISO labels: the same for every patient whose local day it
+    is, so made once per window and process (~25 µs of a trend request, docs/performance.md)."""
+    days = tuple(_each_day(start, end))
+    return days, tuple(day.isoformat() for day in days)
+
+
 def mood_trends(*, patient: User, days: int) -> dict[str, Any]:
     """Chart.js mood line: every date of the window, null where nothing was logged, and the
-    window's average (a window function over the same rows). One query."""
+    window's average. One query.
+
+    The average is the mean of the window's moods (one per day), taken here from the rows the
+    line reads, not aggregated again in SQL: the same float as PostgreSQL's ``avg`` cast to
+    double (an integer sum divided once, correctly rounded; tested against it), while the
+    window function it replaces cost the cold trend 3 points of the ceiling under load
+    (docs/performance.md, "Sixth pass")."""
     start, end = patient.local_days(days)
-    rows = _MOOD_SERIES(patient_id=patient.pk, start=start, end=end)
-    by_day = {day: mood for day, mood, _average in rows}
-    average = rows[0][2] if rows else None  # the same in every row
-    days_of_window = _each_day(start, end)
+    by_day = dict(_MOOD_SERIES(patient_id=patient.pk, start=start, end=end))
+    window, labels = _window_labels(start, end)
     return {
-        "labels": [day.isoformat() for day in days_of_window],
+        "labels": list(labels),
         "datasets": [
             {
                 "label": "Mood",
-                "data": [by_day.get(day) for day in days_of_window],
+                "data": [by_day.get(day) for day in window],
                 "borderColor": "#198754",
                 "backgroundColor": "rgba(25, 135, 84, 0.2)",
                 "tension": 0.3,
                 "spanGaps": True,
             }
         ],
-        "average": _one_decimal(average),
+        "average": _one_decimal(sum(by_day.values()) / len(by_day)) if by_day else None,
     }
 
 

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.db.models import Avg
 
 from accounts.tests.factories import PatientFactory
 from conftest import client_for
@@ -79,6 +80,26 @@ def test_trends_has_every_day_and_the_average(patient, patient_client):
     assert len(default["labels"]) == 30 and default["labels"][-1] == today.isoformat()
 
 
+def test_trends_average_is_the_databases_average_of_the_window(patient, patient_client):
+    today = patient.local_today()
+    levels = [1, 2, 2, 5, 3, 4, 4]  # mean 3.0 exactly after 3; 21/7 = 3.0; 1,2,2 → 1.666… → 1.7
+    for offset, level in enumerate(levels):
+        MoodFactory(patient=patient, date=today - datetime.timedelta(days=offset), mood=level)
+    for days in (1, 2, 3, 4, 5, 6, 7, 30):
+        window = Mood.objects.filter(patient=patient, date__gt=today - datetime.timedelta(days=days))
+        expected = round(float(window.aggregate(average=Avg("mood"))["average"]), 1)
+        assert patient_client.get(f"{URL}trends/", {"days": days}).json()["average"] == expected
+
+
+def test_trends_labels_follow_the_local_day(freeze_now):
+    # The window's labels are made once per window: a new local day is a new window.
+    client = client_for(PatientFactory(timezone="Asia/Tokyo"))
+    freeze_now(datetime.datetime(2026, 3, 10, 14, 59, tzinfo=datetime.UTC))  # 23:59 in Tokyo
+    assert client.get(f"{URL}trends/", {"days": 2}).json()["labels"] == ["2026-03-09", "2026-03-10"]
+    freeze_now(datetime.datetime(2026, 3, 10, 15, 0, tzinfo=datetime.UTC))  # midnight in Tokyo
+    assert client.get(f"{URL}trends/", {"days": 2}).json()["labels"] == ["2026-03-10", "2026-03-11"]
+
+
 def test_trends_average_is_null_without_moods(patient_client):
     body = patient_client.get(f"{URL}trends/", {"days": 7}).json()
     assert body["average"] is None and body["datasets"][0]["data"] == [None] * 7
@@ -131,7 +152,7 @@ def test_list_and_trends_query_counts(patient, patient_client, django_assert_num
     # user, moods.
     with django_assert_num_queries(2):
         assert len(patient_client.get(URL).json()) == 20
-    # user, the series with its average.
+    # user, the series (the average is taken from its rows).
     with django_assert_num_queries(2):
         body = patient_client.get(f"{URL}trends/", {"days": 365}).json()
     assert sum(value is not None for value in body["datasets"][0]["data"]) == 20
