@@ -11,6 +11,8 @@ REMINDER_CHANNELS = ("email", "push")
 
 
 class ProfileSerializer(LeanReadMixin, StrictJSONTypesMixin, serializers.ModelSerializer):
+    lean_context_free = True  # its hooks read the user only: GET profile is written by write()
+
     assigned_doctor_name = serializers.SerializerMethodField()
     reminder_channels = serializers.ListField(
         child=serializers.ChoiceField(choices=REMINDER_CHANNELS),

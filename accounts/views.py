@@ -170,6 +170,11 @@ class ProfileView(generics.RetrieveUpdateAPIView):
     def get_object(self):
         return self.request.user
 
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        # The serializer's per-process writer (core.serializers.LeanReadMixin.write): the same
+        # JSON as ProfileSerializer(user).data, without a serializer built per request.
+        return Response(ProfileSerializer.write(request.user))
+
     def perform_update(self, serializer: ProfileSerializer) -> None:
         email = serializer.validated_data.get("email")
         if email is not None and services.email_change_requested(user=serializer.instance, email=email):

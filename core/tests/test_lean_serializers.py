@@ -42,6 +42,21 @@ def test_profile():
         doctor,
     ]
     assert_same(ProfileSerializer, users)
+    # The per-process writer of GET profile writes what a serializer per response writes.
+    for user in users:
+        assert render(ProfileSerializer.write(user)) == render(ProfileSerializer(user).data)
+
+
+def test_write_needs_a_context_free_serializer():
+    user = PatientFactory()
+    with pytest.raises(TypeError, match="lean_context_free"):
+        MedicationSerializer.write(user)
+
+    class Subclass(ProfileSerializer):  # the declaration is per class, never inherited
+        pass
+
+    with pytest.raises(TypeError, match="lean_context_free"):
+        Subclass.write(user)
 
 
 def test_medications():
