@@ -82,13 +82,15 @@ def test_trends_has_every_day_and_the_average(patient, patient_client):
 
 def test_trends_average_is_the_databases_average_of_the_window(patient, patient_client):
     today = patient.local_today()
-    levels = [1, 2, 2, 5, 3, 4, 4]  # mean 3.0 exactly after 3; 21/7 = 3.0; 1,2,2 → 1.666… → 1.7
+    levels = [1, 2, 2, 5, 3, 4, 4]  # windows of 1…7 days: 1.0, 1.5, 1.7 (5/3), 2.5, 2.6, 2.8 (17/6), 3.0
     for offset, level in enumerate(levels):
         MoodFactory(patient=patient, date=today - datetime.timedelta(days=offset), mood=level)
     for days in (1, 2, 3, 4, 5, 6, 7, 30):
         window = Mood.objects.filter(patient=patient, date__gt=today - datetime.timedelta(days=days))
         expected = round(float(window.aggregate(average=Avg("mood"))["average"]), 1)
         assert patient_client.get(f"{URL}trends/", {"days": days}).json()["average"] == expected
+    assert patient_client.get(f"{URL}trends/", {"days": 3}).json()["average"] == 1.7
+    assert patient_client.get(f"{URL}trends/", {"days": 6}).json()["average"] == 2.8
 
 
 def test_trends_labels_follow_the_local_day(freeze_now):
