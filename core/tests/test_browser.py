@@ -11,6 +11,7 @@ import shutil
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connections
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import skip_or_fail
@@ -62,6 +63,10 @@ def browser_page(live_server, monkeypatch):
             lambda msg: csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
         )
         yield page, live_server.url, csp_violations
+        # The connection the test's own ORM calls opened while Playwright's sync API ran (it runs
+        # an event loop in this thread) is not the one the test database's teardown closes:
+        # left open, it kept the database from being dropped ("accessed by other users").
+        connections.close_all()
         browser.close()
     assert outside == [], f"requests tried to leave the machine: {outside}"
 
