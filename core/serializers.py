@@ -202,8 +202,9 @@ class LeanReadMixin:
                 row[name] = hook(source)
         return row
 
-    # A serializer whose hooks read the instance only (never ``self.context``) sets this: its
-    # single objects may then be written by :meth:`write`.
+    # A serializer whose hooks read the instance only (never ``self.context``) sets this in its
+    # own class body: its single objects may then be written by :meth:`write`. It is read per
+    # class, never inherited (a subclass may add hooks that read the request).
     lean_context_free = False
 
     @classmethod
